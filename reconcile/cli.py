@@ -1,0 +1,264 @@
+"""The ``reconcile`` command line: parse options, call one function, map errors to exit statuses.
+
+Polars and Pandera are imported inside the commands that need them, so that
+``reconcile --help`` and ``--version`` stay fast.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from reconcile import __version__
+from reconcile.errors import EXIT_SOFTWARE, InputDataError, ReconcileError
+
+if TYPE_CHECKING:
+    from reconcile.policy import Policy
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXISTING_PATH = click.Path(path_type=Path)
+
+
+def input_options(command: F) -> F:
+    """INPUT_DIR, the four file options and --policy, shared by run and check."""
+    decorators = [
+        click.argument("input_dir", required=False, type=EXISTING_PATH),
+        click.option("--orders", type=EXISTING_PATH, help="orders.csv, if not in INPUT_DIR."),
+        click.option("--batches", type=EXISTING_PATH, help="batches.csv, if not in INPUT_DIR."),
+        click.option(
+            "--batch-items", type=EXISTING_PATH, help="batch_items.csv, if not in INPUT_DIR."
+        ),
+        click.option(
+            "--cancellations", type=EXISTING_PATH, help="cancellations.csv, if not in INPUT_DIR."
+        ),
+        click.option(
+            "--policy",
+            "policy_file",
+            type=EXISTING_PATH,
+            help="TOML file whose [actions] table maps batch statuses to refill, regenerate or hold.",
+        ),
+        click.option(
+            "--report",
+            "report_file",
+            type=EXISTING_PATH,
+            help="Write every input problem to this CSV (file,row,column,value,problem).",
+        ),
+        click.option("--debug", is_flag=True, help="Show a traceback for internal errors."),
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="reconcile")
+def cli() -> None:
+    """Keep print-on-demand production batches right after orders are cancelled.
+
+    Reads orders.csv, batches.csv, batch_items.csv and cancellations.csv, applies
+    the batch-status rules, and writes the updated batches, the regeneration
+    queue, the archive list and the other outputs as CSV.
+
+    Example:
+
+        reconcile run fixtures/example --out out/example
+    """
+
+
+@cli.command()
+@input_options
+@click.option(
+    "--out", "out", required=True, type=EXISTING_PATH, help="The output folder (a link to the newest run)."
+)
+@click.option("--dry-run", is_flag=True, help="Read, validate and apply the rules; write nothing.")
+@click.option(
+    "--keep",
+    default=3,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="How many previous runs to keep beside the output folder.",
+)
+@click.option(
+    "--wait",
+    "wait_seconds",
+    default=0.0,
+    type=click.FloatRange(min=0),
+    help="Wait up to this many seconds for another run's lock instead of exiting 75.",
+)
+@click.option("--timings", is_flag=True, help="Print the wall time of each stage on stderr.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json prints the run summary (as summary.json) on stdout.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing on success (for cron).")
+def run(
+    input_dir: Path | None,
+    orders: Path | None,
+    batches: Path | None,
+    batch_items: Path | None,
+    cancellations: Path | None,
+    policy_file: Path | None,
+    report_file: Path | None,
+    debug: bool,
+    out: Path,
+    dry_run: bool,
+    keep: int,
+    wait_seconds: float,
+    timings: bool,
+    output_format: str,
+    quiet: bool,
+) -> None:
+    """Reconcile batches with cancellations and write the outputs to --out.
+
+    Outputs appear all at once: OUT is a link switched atomically to the new
+    run's folder, kept beside it with the previous runs. Exit status: 0 done,
+    2 bad command line or policy, 65 invalid input (nothing written), 66 an input
+    file is missing or unreadable, 73 the output folder cannot be written,
+    75 another run holds the output folder's lock.
+
+    Example:
+
+        reconcile run fixtures/example --out out/example --policy fixtures/policy.example.toml
+    """
+    with _errors_to_exit(debug, report_file):
+        from reconcile import pipeline, report
+
+        policy = _load_policy(policy_file)
+        paths = pipeline.input_paths(
+            input_dir,
+            {"orders": orders, "batches": batches, "batch_items": batch_items, "cancellations": cancellations},
+        )
+        stage_times = pipeline.Timings()
+        try:
+            result = pipeline.run(
+                paths,
+                policy,
+                out,
+                dry_run=dry_run,
+                keep=keep,
+                wait_seconds=wait_seconds,
+                timings=stage_times,
+            )
+        finally:
+            if timings:
+                _print_timings(stage_times.seconds)
+        if report_file is not None:
+            pipeline.write_report(_no_problems(), report_file)
+        if output_format == "json":
+            click.echo(report.summary_json(result.summary), nl=False)
+        elif not quiet:
+            click.echo(report.human_summary(result.summary, where=None if dry_run else str(out)))
+
+
+@cli.command()
+@input_options
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json prints the report, and the summary a run would produce, for tooling.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing when the input is valid.")
+def check(
+    input_dir: Path | None,
+    orders: Path | None,
+    batches: Path | None,
+    batch_items: Path | None,
+    cancellations: Path | None,
+    policy_file: Path | None,
+    report_file: Path | None,
+    debug: bool,
+    output_format: str,
+    quiet: bool,
+) -> None:
+    """Validate the inputs only: print every problem, write nothing.
+
+    Exits 0 when the input is valid, 65 when it is not, 66 when a file is
+    missing or unreadable.
+
+    Example:
+
+        reconcile check fixtures/example --report problems.csv
+    """
+    with _errors_to_exit(debug, None):
+        from reconcile import pipeline, report
+
+        policy = _load_policy(policy_file)
+        paths = pipeline.input_paths(
+            input_dir,
+            {"orders": orders, "batches": batches, "batch_items": batch_items, "cancellations": cancellations},
+        )
+        result = pipeline.check(paths, policy)
+        if report_file is not None:
+            pipeline.write_report(result.problems, report_file)
+        if output_format == "json":
+            click.echo(report.report_json(result.problems, result.summary), nl=False)
+        elif result.problems.height:
+            click.echo(report.human_report(result.problems))
+        elif not quiet:
+            click.echo("the input is valid")
+        if result.problems.height:
+            sys.exit(66 if result.missing_files else 65)
+
+
+def _load_policy(policy_file: Path | None) -> Policy:
+    from reconcile.policy import load_policy
+
+    return load_policy(policy_file)
+
+
+def _no_problems() -> Any:
+    from reconcile.problems import empty_problems
+
+    return empty_problems()
+
+
+def _print_timings(seconds: dict[str, float]) -> None:
+    for stage, elapsed in seconds.items():
+        click.echo(f"timing: {stage:<16} {elapsed:8.3f} s", err=True)
+    click.echo(f"timing: {'total':<16} {sum(seconds.values()):8.3f} s", err=True)
+
+
+@contextmanager
+def _errors_to_exit(debug: bool, report_file: Path | None) -> Iterator[None]:
+    """Turn every failure into one message on stderr and the contract's exit status."""
+    try:
+        yield
+    except InputDataError as error:
+        from reconcile import pipeline, report
+
+        if report_file is not None:
+            pipeline.write_report(error.problems, report_file)
+        click.echo(report.human_report(error.problems), err=True)
+        sys.exit(error.exit_code)
+    except ReconcileError as error:
+        click.echo(f"reconcile: {error}", err=True)
+        sys.exit(error.exit_code)
+    except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+        raise
+    except Exception as error:  # noqa: BLE001 - the last line of defence: never a traceback
+        if debug:
+            traceback.print_exc()
+        click.echo(
+            f"reconcile: internal error: {type(error).__name__}: {error} "
+            "(run again with --debug for the traceback, and please report it)",
+            err=True,
+        )
+        sys.exit(EXIT_SOFTWARE)
+
+
+def main() -> None:
+    cli(prog_name="reconcile")

@@ -1,0 +1,244 @@
+"""Strict, all-text CSV reading and deterministic CSV writing.
+
+Reading follows the contract: UTF-8 with an optional BOM, LF or CRLF, a header
+row, empty lines skipped, RFC 4180 quoting read leniently (a quote is special
+only at the start of a field). Polars' own reader is not used for parsing: it
+pads short rows silently, keeps empty lines as rows, renames repeated headers
+and fails on values like ``12" x 18"``.
+
+Two exact paths share one result shape:
+
+* no field starts with a quote (the usual export): quotes are then ordinary
+  characters everywhere, so a record is a line and a field is what lies between
+  commas. Polars splits the lines, vectorized.
+* some field is quoted: Python's C ``csv`` module in strict mode, whose rules
+  are exactly the contract's (quote only at field start, ``""`` inside, nothing
+  but a separator after the closing quote, an open quote at the end is an error).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from reconcile.problems import empty_problems, problem_rows
+
+BOM = b"\xef\xbb\xbf"
+SHOWN_VALUE_CHARS = 200
+
+csv.field_size_limit(sys.maxsize)
+
+
+@dataclass(frozen=True)
+class CsvTable:
+    """One input file, read.
+
+    ``frame`` holds every data row as text, columns named by the trimmed header;
+    ``lines`` is the file line each row starts on (the header's line is 1 when
+    the file starts with it), for reporting; ``digest`` is the SHA-256 of the bytes.
+    """
+
+    label: str
+    frame: pl.DataFrame
+    lines: pl.Series
+    header: tuple[str, ...]
+    digest: str
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    table: CsvTable | None
+    problems: pl.DataFrame
+    missing: bool = False
+
+
+def read_csv_table(path: Path, label: str) -> ReadResult:
+    """Read ``path`` as the contract's CSV; ``label`` names it in problems."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return _missing(label, "missing_file", f"no file at {path}")
+    except IsADirectoryError:
+        return _missing(label, "unreadable_file", f"{path} is a folder, not a file")
+    except OSError as error:
+        return _missing(label, "unreadable_file", f"{path}: {error.strerror}")
+    digest = hashlib.sha256(data).hexdigest()
+    if data.startswith(BOM):
+        data = data[len(BOM) :]
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            return _not_utf8(label, data, error)
+    if _has_quoted_field(data):
+        return _read_with_csv_module(label, data, digest)
+    return _read_lines(label, data, digest)
+
+
+def _missing(label: str, kind: str, problem: str) -> ReadResult:
+    return ReadResult(
+        None, problem_rows([{"file": label, "kind": kind, "problem": problem}]), missing=True
+    )
+
+
+def _not_utf8(label: str, data: bytes, error: UnicodeDecodeError) -> ReadResult:
+    line = data.count(b"\n", 0, error.start) + 1
+    line_start = data.rfind(b"\n", 0, error.start) + 1
+    bad = data[error.start : error.end]
+    problem = (
+        f"bytes that are not UTF-8: {bad.hex(' ')} at byte {error.start - line_start + 1} "
+        "of the line (the first such place in the file)"
+    )
+    shown = data[line_start : line_start + SHOWN_VALUE_CHARS].split(b"\n")[0]
+    value = shown.decode("utf-8", errors="replace").rstrip("\r")
+    return ReadResult(
+        None, problem_rows([{"file": label, "row": line, "kind": "not_utf8", "value": value, "problem": problem}])
+    )
+
+
+def _has_quoted_field(data: bytes) -> bool:
+    """Whether any field starts with a quote (else every quote is an ordinary character)."""
+    return data.startswith(b'"') or b',"' in data or b'\n"' in data
+
+
+def _read_lines(label: str, data: bytes, digest: str) -> ReadResult:
+    """The quote-free path: one record per non-empty line, fields split on commas."""
+    lines = (
+        pl.read_lines(data, name="text", row_index_name="line", row_index_offset=1)
+        .with_columns(pl.col("text").str.strip_suffix("\r"), pl.col("line").cast(pl.Int64))
+        .filter(pl.col("text").str.len_bytes() > 0)
+    )
+    if lines.height == 0:
+        return _empty_file(label)
+    header_line = lines.row(0, named=True)["text"]
+    header = tuple(name.strip() for name in header_line.split(","))
+    body = lines.slice(1)
+    field_counts = body.select(
+        "line", "text", fields=pl.col("text").str.count_matches(",", literal=True) + 1
+    )
+    ragged = field_counts.filter(pl.col("fields") != len(header))
+    if ragged.height:
+        problems = ragged.select(
+            file=pl.lit(label),
+            row="line",
+            column=pl.lit(None, pl.String),
+            value=pl.col("text").str.slice(0, SHOWN_VALUE_CHARS),
+            problem=pl.format(
+                "row has {} field(s), the header has {}", "fields", pl.lit(len(header))
+            ),
+            kind=pl.lit("wrong_field_count"),
+        )
+        return ReadResult(None, problems)
+    positional = [f"field_{index}" for index in range(len(header))]
+    if len(header) == 1:
+        frame = body.select(pl.col("text").alias(positional[0]))
+    else:
+        frame = body.select(
+            pl.col("text").str.split_exact(",", len(header) - 1).struct.rename_fields(positional)
+        ).unnest("text")
+    return _finish(label, frame, body.get_column("line"), header, digest)
+
+
+def _read_with_csv_module(label: str, data: bytes, digest: str) -> ReadResult:
+    """The quoted path: Python's C csv reader in strict mode, which is the contract's rule."""
+    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""), strict=True)
+    records: list[list[str]] = []
+    starts: list[int] = []
+    start = 1
+    try:
+        for record in reader:
+            if record:  # an empty line; a line of spaces is a record of one field
+                records.append(record)
+                starts.append(start)
+            start = reader.line_num + 1
+    except csv.Error as error:
+        return ReadResult(
+            None,
+            problem_rows(
+                [
+                    {
+                        "file": label,
+                        "row": start,
+                        "kind": "bad_quoting",
+                        "value": _line_at(data, start),
+                        "problem": _quoting_problem(str(error)),
+                    }
+                ]
+            ),
+        )
+    if not records:
+        return _empty_file(label)
+    header = tuple(name.strip() for name in records[0])
+    width = len(header)
+    ragged = [
+        {
+            "file": label,
+            "row": line,
+            "kind": "wrong_field_count",
+            "value": ",".join(record)[:SHOWN_VALUE_CHARS],
+            "problem": f"row has {len(record)} field(s), the header has {width}",
+        }
+        for line, record in zip(starts[1:], records[1:])
+        if len(record) != width
+    ]
+    if ragged:
+        return ReadResult(None, problem_rows(ragged))
+    columns = list(zip(*records[1:])) if len(records) > 1 else [() for _ in header]
+    frame = pl.DataFrame(
+        {f"field_{index}": list(values) for index, values in enumerate(columns)},
+        schema={f"field_{index}": pl.String for index in range(width)},
+    )
+    return _finish(label, frame, pl.Series("line", starts[1:], dtype=pl.Int64), header, digest)
+
+
+def _quoting_problem(message: str) -> str:
+    if "expected after" in message:
+        return 'text after a closing quote (a quote inside a quoted field must be doubled: "")'
+    if "unexpected end of data" in message:
+        return "a quoted field is still open at the end of the file"
+    return f"quoting error: {message}"
+
+
+def _line_at(data: bytes, line: int) -> str:
+    text = data.split(b"\n", line)[line - 1] if line - 1 < data.count(b"\n") + 1 else b""
+    return text.decode("utf-8", errors="replace").rstrip("\r")[:SHOWN_VALUE_CHARS]
+
+
+def _empty_file(label: str) -> ReadResult:
+    return ReadResult(None, problem_rows([{"file": label, "row": 1, "kind": "empty_file"}]))
+
+
+def _finish(
+    label: str, frame: pl.DataFrame, lines: pl.Series, header: tuple[str, ...], digest: str
+) -> ReadResult:
+    """Name the columns by the header, unless the header repeats a name."""
+    seen: set[str] = set()
+    repeated = []
+    for name in header:
+        if name in seen:
+            repeated.append(
+                {"file": label, "row": 1, "column": name, "value": name, "kind": "repeated_column"}
+            )
+        seen.add(name)
+    if repeated:
+        return ReadResult(None, problem_rows(repeated))
+    named = frame.rename(dict(zip(frame.columns, header)))
+    return ReadResult(CsvTable(label, named, lines, header, digest), empty_problems())
+
+
+def write_csv(frame: pl.DataFrame, path: Path) -> None:
+    """Write the contract's CSV: UTF-8, LF, minimal quoting, empty values as empty fields."""
+    text_columns = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    frame.with_columns(
+        pl.when(pl.col(name) != "").then(pl.col(name)) for name in text_columns
+    ).write_csv(path, quote_style="necessary", line_terminator="\n")
+
+
+def write_text(text: str, path: Path) -> None:
+    path.write_bytes(text.encode("utf-8"))

@@ -1,0 +1,70 @@
+"""The ways a run can fail, each with the exit status the contract gives it.
+
+Nothing below ``cli.py`` prints or exits: stages raise one of these, and the
+command line turns it into a message and an exit status.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import polars as pl
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_DATAERR = 65
+EXIT_NOINPUT = 66
+EXIT_SOFTWARE = 70
+EXIT_CANTCREAT = 73
+EXIT_TEMPFAIL = 75
+
+
+class ReconcileError(Exception):
+    """A failure the user can act on; ``str(error)`` is the whole message."""
+
+    exit_code = EXIT_SOFTWARE
+
+
+class UsageError(ReconcileError):
+    """The command line is wrong, including a bad policy file."""
+
+    exit_code = EXIT_USAGE
+
+
+class MissingInputError(ReconcileError):
+    """An input file is missing or cannot be read."""
+
+    exit_code = EXIT_NOINPUT
+
+
+class InputDataError(ReconcileError):
+    """The input data breaks the contract; ``problems`` holds every problem found.
+
+    ``problems`` is the one table of the validation report: columns ``file``,
+    ``row``, ``column``, ``value``, ``problem``, ``kind`` (see ``schemas.PROBLEM_COLUMNS``).
+    ``exit_code`` is 66 when any input file was missing or unreadable, else 65.
+    """
+
+    def __init__(self, problems: pl.DataFrame, *, missing_files: bool = False) -> None:
+        super().__init__(f"{problems.height} problem(s) in the input data")
+        self.problems = problems
+        self.exit_code = EXIT_NOINPUT if missing_files else EXIT_DATAERR
+
+
+class OutputError(ReconcileError):
+    """The output folder cannot be created or written."""
+
+    exit_code = EXIT_CANTCREAT
+
+
+class LockedError(ReconcileError):
+    """Another run holds the output folder's lock."""
+
+    exit_code = EXIT_TEMPFAIL
+
+
+class InternalError(ReconcileError):
+    """The job produced outputs that break its own contract: a bug, never bad input."""
+
+    exit_code = EXIT_SOFTWARE

@@ -1,0 +1,177 @@
+"""The job's stages, in order: read, validate inputs, sort, rules, validate outputs, write, publish.
+
+Each stage is one call; this module only sequences them, times them and decides
+what is written where. ``run`` and ``check`` share ``load`` (read + validate).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from reconcile import csvio, publish, report, rules, schemas
+from reconcile.errors import InputDataError, OutputError, UsageError
+from reconcile.policy import Policy
+from reconcile.problems import concat_problems
+
+FILE_OPTIONS = {
+    "orders": schemas.ORDERS,
+    "batches": schemas.BATCHES,
+    "batch_items": schemas.BATCH_ITEMS,
+    "cancellations": schemas.CANCELLATIONS,
+}
+
+
+def input_paths(input_dir: Path | None, files: Mapping[str, Path | None]) -> dict[str, Path]:
+    """File name -> path: each given file option, else the file of that name in ``input_dir``."""
+    paths: dict[str, Path] = {}
+    for option, name in FILE_OPTIONS.items():
+        given = files.get(option)
+        if given is not None:
+            paths[name] = given
+        elif input_dir is not None:
+            paths[name] = input_dir / name
+        else:
+            flag = "--" + option.replace("_", "-")
+            raise UsageError(f"no input folder given and no {flag} FILE: give INPUT_DIR or {flag}")
+    return paths
+
+
+@dataclass
+class Timings:
+    """Wall time per stage, in the order the stages ran."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+
+
+@dataclass(frozen=True)
+class Loaded:
+    inputs: rules.Inputs
+    digests: dict[str, str]
+
+
+def load(paths: Mapping[str, Path], policy: Policy, timings: Timings) -> Loaded:
+    """Read and validate the four inputs; raise ``InputDataError`` with every problem found."""
+    with timings.stage("read"):
+        results = {name: csvio.read_csv_table(path, name) for name, path in paths.items()}
+    with timings.stage("validate inputs"):
+        tables = {name: result.table for name, result in results.items() if result.table is not None}
+        problems = concat_problems(
+            [result.problems for result in results.values()]
+            + [schemas.validate_inputs(tables, policy)]
+        )
+    if problems.height:
+        missing = any(result.missing for result in results.values())
+        raise InputDataError(problems, missing_files=missing)
+    frames = {name: table.frame for name, table in tables.items()}
+    inputs = rules.Inputs(
+        orders=frames[schemas.ORDERS],
+        batches=frames[schemas.BATCHES],
+        batch_items=frames[schemas.BATCH_ITEMS],
+        cancellations=frames[schemas.CANCELLATIONS],
+    )
+    return Loaded(inputs, {name: tables[name].digest for name in paths})
+
+
+def decide(loaded: Loaded, policy: Policy, timings: Timings) -> rules.Outputs:
+    """Sort, apply the rules, and check the outputs against the contract."""
+    with timings.stage("sort"):
+        ordered = rules.sort_inputs(loaded.inputs)
+    with timings.stage("rules"):
+        outputs = rules.apply_rules(ordered, policy)
+    with timings.stage("validate outputs"):
+        schemas.validate_outputs(loaded.inputs, outputs)
+    return outputs
+
+
+@dataclass(frozen=True)
+class RunResult:
+    summary: dict[str, Any]
+    published: Path | None
+    timings: Timings
+
+
+def run(
+    paths: Mapping[str, Path],
+    policy: Policy,
+    out: Path,
+    *,
+    dry_run: bool = False,
+    keep: int = publish.DEFAULT_KEEP,
+    wait_seconds: float = 0.0,
+    timings: Timings | None = None,
+) -> RunResult:
+    """The whole job. With ``dry_run`` nothing is written, not even the lock."""
+    timings = timings or Timings()
+    store = publish.store_for(out)
+    guard = nullcontext() if dry_run else publish.locked(store, wait_seconds)
+    with guard:
+        loaded = load(paths, policy, timings)
+        outputs = decide(loaded, policy, timings)
+        content = report.summary(outputs, loaded.digests, policy)
+        if dry_run:
+            return RunResult(content, None, timings)
+        publish.recover(store)
+        with timings.stage("write"):
+            folder = publish.new_run_folder(store)
+            try:
+                write_outputs(folder, outputs, content)
+            except OSError as error:
+                publish.discard(folder)
+                raise OutputError(f"cannot write the outputs into {out}: {error}") from None
+            except BaseException:
+                publish.discard(folder)
+                raise
+        with timings.stage("publish"):
+            try:
+                final = publish.publish(store, folder, keep)
+            except BaseException:
+                publish.discard(folder)
+                raise
+    return RunResult(content, final, timings)
+
+
+def write_outputs(folder: Path, outputs: rules.Outputs, content: Mapping[str, Any]) -> None:
+    for name, frame in outputs.files().items():
+        csvio.write_csv(frame, folder / name)
+    csvio.write_text(report.summary_json(content), folder / "summary.json")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    problems: pl.DataFrame
+    summary: dict[str, Any] | None
+    missing_files: bool
+
+
+def check(paths: Mapping[str, Path], policy: Policy) -> CheckResult:
+    """Validate only; when the input is valid, also the summary a run would produce."""
+    timings = Timings()
+    try:
+        loaded = load(paths, policy, timings)
+    except InputDataError as error:
+        return CheckResult(error.problems, None, error.exit_code == 66)
+    outputs = decide(loaded, policy, timings)
+    return CheckResult(concat_problems([]), report.summary(outputs, loaded.digests, policy), False)
+
+
+def write_report(problems: pl.DataFrame, path: Path) -> None:
+    """The ``--report`` CSV: file,row,column,value,problem for every problem."""
+    try:
+        csvio.write_csv(report.report_frame(problems), path)
+    except OSError as error:
+        raise OutputError(f"cannot write the report {path}: {error.strerror or error}") from None

@@ -1,0 +1,141 @@
+"""Batch statuses, the three actions, and the status -> action table.
+
+The policy is data: a mapping from canonical status to action. The platform's
+documented rules are ``DOCUMENTED_ACTIONS``; every other listed status holds, and
+a ``--policy`` TOML file may override or extend the table.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from reconcile.errors import UsageError
+
+Action = Literal["refill", "regenerate", "hold"]
+ACTIONS: tuple[Action, ...] = ("refill", "regenerate", "hold")
+ARCHIVED = "Archived"
+CANCELLED = "Cancelled"
+
+# In pipeline order, spelled as the platform spells them.
+STATUSES: tuple[str, ...] = (
+    "Filling",
+    "Pending Generation",
+    "Pending RIP",
+    "Sent to RIP",
+    "Pending Production",
+    "In Production (Stock Picking)",
+    "Sent to Production",
+    "In Production",
+    "Pending Dispatch",
+    "Dispatched",
+    ARCHIVED,
+)
+
+# Only these come from the platform's documented behaviour; everything else holds,
+# because pulling a line whose artwork may already be printed is the costly mistake.
+DOCUMENTED_ACTIONS: Mapping[str, Action] = {
+    "Filling": "refill",
+    "Pending Generation": "regenerate",
+    "In Production (Stock Picking)": "regenerate",
+    "In Production": "hold",
+}
+
+
+def status_key(status: str) -> str:
+    """How statuses are compared: trimmed, case ignored (``str.lower``, as Polars' ``to_lowercase``)."""
+    return status.strip().lower()
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The status -> action table in force for a run.
+
+    ``actions`` maps each canonical status spelling to its action; ``overrides``
+    is what the policy file changed (for the summary), ``source`` its path.
+    """
+
+    actions: Mapping[str, Action]
+    overrides: Mapping[str, Action] = field(default_factory=dict)
+    source: str | None = None
+
+    @property
+    def canonical_by_key(self) -> dict[str, str]:
+        """Matching key (trimmed, case-folded) -> canonical spelling."""
+        return {status_key(status): status for status in self.actions}
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "source": self.source,
+            "actions": dict(self.actions),
+            "overrides": dict(self.overrides),
+        }
+
+
+def default_policy() -> Policy:
+    actions: dict[str, Action] = {status: "hold" for status in STATUSES}
+    actions.update(DOCUMENTED_ACTIONS)
+    return Policy(actions=actions)
+
+
+def load_policy(path: str | Path | None) -> Policy:
+    """The default table, with the ``[actions]`` of the TOML file at ``path`` applied.
+
+    Raises ``UsageError`` (exit 2) naming the file, key and value for anything wrong.
+    """
+    policy = default_policy()
+    if path is None:
+        return policy
+    where = str(path)
+    try:
+        text = Path(path).read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"policy file {where}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"policy file {where}: is a folder, not a file") from None
+    except OSError as error:
+        raise UsageError(f"policy file {where}: cannot be read ({error.strerror})") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"policy file {where}: is not UTF-8 text") from None
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise UsageError(f"policy file {where}: not valid TOML ({error})") from None
+    table = document.get("actions")
+    if not isinstance(table, dict):
+        raise UsageError(
+            f'policy file {where}: has no [actions] table; write for example\n'
+            f'  [actions]\n  "Pending Production" = "regenerate"'
+        )
+    canonical_by_key = policy.canonical_by_key
+    actions: dict[str, Action] = dict(policy.actions)
+    overrides: dict[str, Action] = {}
+    seen_keys: dict[str, str] = {}
+    for raw_key, value in table.items():
+        key = status_key(raw_key)
+        if not key:
+            raise UsageError(f'policy file {where}: key "{raw_key}" is empty after trimming')
+        if key in seen_keys:
+            raise UsageError(
+                f'policy file {where}: keys "{seen_keys[key]}" and "{raw_key}" name the same '
+                "status (keys are matched trimmed, case ignored); keep one"
+            )
+        seen_keys[key] = raw_key
+        if value not in ACTIONS:
+            raise UsageError(
+                f'policy file {where}: key "{raw_key}" has value {_show_value(value)}; '
+                "the value must be one of refill, regenerate, hold"
+            )
+        status = canonical_by_key.get(key, raw_key.strip())
+        actions[status] = value
+        overrides[status] = value
+    return Policy(actions=actions, overrides=overrides, source=where)
+
+
+def _show_value(value: object) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    return f"{value!r} ({type(value).__name__})"

@@ -1,0 +1,132 @@
+"""What a run tells people: ``summary.json``, the human summary, the validation report."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import polars as pl
+
+from reconcile import __version__
+from reconcile.policy import Policy
+from reconcile.problems import KINDS, PROBLEM_SCHEMA
+from reconcile.rules import Outputs
+
+SHOWN_PER_KIND = 20
+SHOWN_VALUE_CHARS = 60
+REPORT_COLUMNS = ("file", "row", "column", "value", "problem")
+
+
+def summary(outputs: Outputs, digests: Mapping[str, str], policy: Policy) -> dict[str, Any]:
+    """The run summary: counts per output and per action, input digests, the policy.
+
+    No wall-clock time and no paths: the same inputs give the same summary.
+    """
+    counts = outputs.counts
+    return {
+        "reconcile_version": __version__,
+        "inputs": {name: {"sha256": digest} for name, digest in digests.items()},
+        "policy": policy.to_json(),
+        "outputs": {name: frame.height for name, frame in outputs.files().items()},
+        "cancellations": counts["cancellations"],
+        "orders_cancelled": counts["orders_cancelled"],
+        "actions": counts["actions"],
+    }
+
+
+def summary_json(content: Mapping[str, Any]) -> str:
+    return json.dumps(content, indent=2, ensure_ascii=False) + "\n"
+
+
+def human_summary(content: Mapping[str, Any], *, where: str | None) -> str:
+    """A few lines for the person or the cron mail: counts per output."""
+    outputs: Mapping[str, int] = content["outputs"]
+    cancellations = content["cancellations"]
+    rejected = cancellations["rejected"]
+    lines = [
+        f"reconcile: {cancellations['distinct']} distinct cancellation(s): "
+        f"{cancellations['applied']} applied ({cancellations['whole_order']} whole-order, "
+        f"{cancellations['line']} line), {sum(rejected.values())} rejected",
+    ]
+    width = max(len(name) for name in outputs)
+    lines += [f"  {name:<{width}}  {rows:>9} row(s)" for name, rows in outputs.items()]
+    lines.append(f"outputs written to {where}" if where else "dry run: nothing written")
+    return "\n".join(lines)
+
+
+def report_frame(problems: pl.DataFrame) -> pl.DataFrame:
+    """The ``--report`` CSV: every problem, one row each."""
+    return problems.select(
+        *(pl.col(name).cast(pl.String) for name in REPORT_COLUMNS)
+    )
+
+
+def human_report(problems: pl.DataFrame) -> str:
+    """Problems grouped by file and kind: the first few of each, a total, and how to fix it."""
+    if problems.height == 0:
+        return "no problems found"
+    files = problems.get_column("file").unique(maintain_order=True).to_list()
+    total = problems.height
+    blocks = [f"{total} problem(s) in the input; nothing was written."]
+    for file in files:
+        in_file = problems.filter(pl.col("file") == file)
+        blocks.append(f"\n{file}:")
+        for kind in in_file.get_column("kind").unique(maintain_order=True).to_list():
+            of_kind = in_file.filter(pl.col("kind") == kind)
+            what, fix = KINDS.get(kind, (kind, ""))
+            blocks.append(f"  {what} ({of_kind.height}):")
+            blocks.extend(f"    {line}" for line in _kind_lines(kind, of_kind))
+            if fix:
+                blocks.append(f"    fix: {fix}")
+    return "\n".join(blocks)
+
+
+def _kind_lines(kind: str, rows: pl.DataFrame) -> list[str]:
+    if kind == "unknown_status":
+        # a misspelt status repeats on many rows: show each value once, with its count
+        counted = rows.group_by("value").agg(pl.len().alias("rows"), pl.col("row").min()).sort(
+            "rows", "value", descending=[True, False]
+        )
+        shown = [
+            f'"{_short(value)}" on {count} row(s), first at row {first}'
+            for value, count, first in counted.head(SHOWN_PER_KIND).iter_rows()
+        ]
+        more = counted.height - len(shown)
+    else:
+        shown = [_problem_line(row) for row in rows.head(SHOWN_PER_KIND).iter_rows(named=True)]
+        more = rows.height - len(shown)
+    if more > 0:
+        shown.append(f"... and {more} more (--report FILE lists them all)")
+    return shown
+
+
+def _problem_line(row: Mapping[str, Any]) -> str:
+    parts = []
+    if row["row"] is not None:
+        parts.append(f"row {row['row']}")
+    if row["column"]:
+        parts.append(f"column {row['column']}")
+    if row["value"] is not None and row["kind"] not in ("missing_column",):
+        parts.append(f'value "{_short(row["value"])}"')
+    where = ", ".join(parts)
+    what = row["problem"]
+    return f"{where}: {what}" if where else what
+
+
+def _short(value: str) -> str:
+    shown = value.replace("\r", "\\r").replace("\n", "\\n").replace("\x00", "\\0")
+    if len(shown) > SHOWN_VALUE_CHARS:
+        return shown[:SHOWN_VALUE_CHARS] + f"... ({len(value)} characters)"
+    return shown
+
+
+def report_json(problems: pl.DataFrame, run_summary: Mapping[str, Any] | None) -> str:
+    """The validation report for tooling: every problem, and the summary a run would give."""
+    content = {
+        "valid": problems.height == 0,
+        "problem_count": problems.height,
+        "problems": problems.select(list(PROBLEM_SCHEMA)).to_dicts(),
+        "summary": run_summary,
+    }
+    return json.dumps(content, indent=2, ensure_ascii=False) + "\n"

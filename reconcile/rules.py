@@ -1,0 +1,309 @@
+"""The reconciliation rules: input DataFrames and a policy in, the named outputs out.
+
+Pure: no file access, no printing. Every frame is all-text as read; the inputs
+are assumed valid (``schemas.validate_inputs`` ran first).
+
+Order is decided once: ``sort_inputs`` sorts orders, batches and batch lines by
+their contract keys, and every later step filters them or joins onto them
+keeping their order, so the big outputs come out already in contract order
+(sorting millions of rows by string keys is the costliest step; it runs once).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import polars as pl
+
+from reconcile.policy import ARCHIVED, CANCELLED, Policy
+
+# The columns the job appends to outputs; an input column of the same name is an
+# input error, so these can never collide with carried-through columns.
+APPENDED_TO_ITEMS = ("batch_status", "action")
+APPENDED_TO_CANCELLATIONS = ("reason",)
+COMPUTED_BATCH_COLUMNS = ("item_count", "open_slots")
+
+REJECTION_REASONS = ("unknown_order", "item_order_mismatch")
+
+
+@dataclass(frozen=True)
+class Inputs:
+    orders: pl.DataFrame
+    batches: pl.DataFrame
+    batch_items: pl.DataFrame
+    cancellations: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """The contract's CSV outputs, each already in its contract column and row order."""
+
+    batch_items: pl.DataFrame
+    removed_items: pl.DataFrame
+    held_items: pl.DataFrame
+    batches: pl.DataFrame
+    regeneration_queue: pl.DataFrame
+    archive_list: pl.DataFrame
+    orders: pl.DataFrame
+    rejected_cancellations: pl.DataFrame
+    # One row per input batch with what the run decided for it; not written, but
+    # validated against the contract and counted in the summary.
+    batch_outcomes: pl.DataFrame
+    counts: dict[str, object] = field(default_factory=dict)
+
+    def files(self) -> dict[str, pl.DataFrame]:
+        """Output file name -> frame, in the contract's table order."""
+        return {
+            "batch_items.csv": self.batch_items,
+            "removed_items.csv": self.removed_items,
+            "held_items.csv": self.held_items,
+            "batches.csv": self.batches,
+            "regeneration_queue.csv": self.regeneration_queue,
+            "archive_list.csv": self.archive_list,
+            "orders.csv": self.orders,
+            "rejected_cancellations.csv": self.rejected_cancellations,
+        }
+
+
+def policy_table(policy: Policy) -> pl.DataFrame:
+    """The status -> action policy as a frame to join on: status_key, canonical status, action."""
+    return pl.DataFrame(
+        {
+            "status_key": [status.strip().lower() for status in policy.actions],
+            "canonical_status": list(policy.actions),
+            "action": list(policy.actions.values()),
+        },
+        schema={"status_key": pl.String, "canonical_status": pl.String, "action": pl.String},
+    )
+
+
+def status_key(column: str) -> pl.Expr:
+    """The policy's matching key for a status column: trimmed, case ignored."""
+    return pl.col(column).str.strip_chars().str.to_lowercase()
+
+
+def reconcile(inputs: Inputs, policy: Policy) -> Outputs:
+    """Apply the contract's rules to valid inputs, in any row order."""
+    return apply_rules(sort_inputs(inputs), policy)
+
+
+def sort_inputs(inputs: Inputs) -> Inputs:
+    """Inputs in their outputs' order: orders by order_id, batches by batch_id, lines by
+    (batch_id, item_id). Keys are unique, so the order is total."""
+    return Inputs(
+        orders=inputs.orders.sort("order_id"),
+        batches=inputs.batches.sort("batch_id"),
+        batch_items=inputs.batch_items.sort("batch_id", "item_id"),
+        cancellations=inputs.cancellations,
+    )
+
+
+def apply_rules(inputs: Inputs, policy: Policy) -> Outputs:
+    """The rules, on inputs sorted by ``sort_inputs`` (outputs keep that order)."""
+    batch_actions = classify_batches(inputs.batches, policy)
+    cancellations = with_item_id(inputs.cancellations)
+    distinct_cancellations = cancellations.unique(maintain_order=True)
+    judged = judge_cancellations(distinct_cancellations, inputs.orders, inputs.batch_items)
+    applied = judged.filter(pl.col("reason").is_null())
+    cancelled_orders = applied.filter(pl.col("item_id") == "").get_column("order_id").unique()
+    cancelled_items = applied.filter(pl.col("item_id") != "").get_column("item_id").unique()
+
+    lines = mark_cancelled_lines(inputs.batch_items, batch_actions, cancelled_orders, cancelled_items)
+    removed = pl.col("cancelled") & pl.col("action").is_in(["refill", "regenerate"])
+    held = pl.col("cancelled") & (pl.col("action") == "hold")
+    item_columns = inputs.batch_items.columns
+
+    outcomes = batch_outcomes(batch_actions, lines)
+    outputs = Outputs(
+        batch_items=lines.filter(~removed).select(item_columns),
+        removed_items=lines.filter(removed).select(
+            *item_columns, pl.col("canonical_status").alias("batch_status"), "action"
+        ),
+        held_items=lines.filter(held).select(
+            *item_columns, pl.col("canonical_status").alias("batch_status")
+        ),
+        batches=updated_batches(inputs.batches, outcomes),
+        regeneration_queue=outcomes.filter(pl.col("queued")).select(
+            "batch_id",
+            pl.col("status_after").alias("status"),
+            "items_removed",
+            pl.col("item_count").alias("items_remaining"),
+            "capacity",
+        ),
+        archive_list=outcomes.filter(pl.col("archived")).select(
+            "batch_id", pl.col("canonical_status").alias("previous_status"), "items_removed"
+        ),
+        orders=updated_orders(inputs.orders, cancelled_orders),
+        rejected_cancellations=rejected_rows(judged, inputs.cancellations.columns),
+        batch_outcomes=outcomes,
+    )
+    return _with_counts(outputs, cancellations, distinct_cancellations, judged, cancelled_orders)
+
+
+def classify_batches(batches: pl.DataFrame, policy: Policy) -> pl.DataFrame:
+    """batch_id, capacity, canonical_status and action for every batch."""
+    return (
+        batches.select("batch_id", "capacity", status_key("status").alias("status_key"))
+        .join(policy_table(policy), on="status_key", how="left", maintain_order="left")
+        .drop("status_key")
+    )
+
+
+def with_item_id(cancellations: pl.DataFrame) -> pl.DataFrame:
+    """Cancellations with an ``item_id`` column; without one, every row cancels a whole order."""
+    if "item_id" in cancellations.columns:
+        return cancellations
+    return cancellations.with_columns(item_id=pl.lit("", pl.String))
+
+
+def judge_cancellations(
+    cancellations: pl.DataFrame, orders: pl.DataFrame, batch_items: pl.DataFrame
+) -> pl.DataFrame:
+    """Each cancellation row with ``reason``: the first rejection reason that applies, else null."""
+    batched_under = batch_items.select("item_id", pl.col("order_id").alias("batched_order_id"))
+    return (
+        cancellations.join(batched_under, on="item_id", how="left", maintain_order="left")
+        .with_columns(
+            reason=pl.when(~pl.col("order_id").is_in(orders.get_column("order_id").implode()))
+            .then(pl.lit("unknown_order"))
+            .when(
+                (pl.col("item_id") != "")
+                & pl.col("batched_order_id").is_not_null()
+                & (pl.col("batched_order_id") != pl.col("order_id"))
+            )
+            .then(pl.lit("item_order_mismatch"))
+        )
+        .drop("batched_order_id")
+    )
+
+
+def mark_cancelled_lines(
+    batch_items: pl.DataFrame,
+    batch_actions: pl.DataFrame,
+    cancelled_orders: pl.Series,
+    cancelled_items: pl.Series,
+) -> pl.DataFrame:
+    """Batch lines in (batch_id, item_id) order, with their batch's status and action and
+    whether an applied cancellation matches them."""
+    return (
+        batch_items.join(
+            batch_actions.select("batch_id", "canonical_status", "action"),
+            on="batch_id",
+            how="left",
+            maintain_order="left",
+        )
+        .with_columns(
+            cancelled=pl.col("order_id").is_in(cancelled_orders.implode())
+            | pl.col("item_id").is_in(cancelled_items.implode())
+        )
+    )
+
+
+def batch_outcomes(batch_actions: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
+    """Per batch, in input order: counts before and after, and what the run decided."""
+    per_batch = lines.group_by("batch_id").agg(
+        items_before=pl.len(),
+        items_removed=(pl.col("cancelled") & (pl.col("action") != "hold")).sum(),
+        items_held=(pl.col("cancelled") & (pl.col("action") == "hold")).sum(),
+    )
+    counts = ("items_before", "items_removed", "items_held")
+    outcomes = (
+        batch_actions.join(per_batch, on="batch_id", how="left", maintain_order="left")
+        .with_columns(pl.col(name).fill_null(0).cast(pl.Int64) for name in counts)
+        .with_columns(item_count=pl.col("items_before") - pl.col("items_removed"))
+        .with_columns(archived=(pl.col("items_removed") > 0) & (pl.col("item_count") == 0))
+        .with_columns(
+            status_after=pl.when(pl.col("archived"))
+            .then(pl.lit(ARCHIVED))
+            .otherwise(pl.col("canonical_status")),
+            queued=(pl.col("action") == "regenerate")
+            & (pl.col("items_removed") > 0)
+            & (pl.col("item_count") > 0),
+            open_slots=pl.when((pl.col("action") == "refill") & ~pl.col("archived"))
+            .then((capacity_number("capacity") - pl.col("item_count")).clip(lower_bound=0))
+            .otherwise(0),
+        )
+    )
+    return outcomes
+
+
+def capacity_number(column: str) -> pl.Expr:
+    """``capacity`` as a number; validated as digits only, at most 18 significant."""
+    return pl.col(column).cast(pl.Int64)
+
+
+def updated_batches(batches: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFrame:
+    """Input batch columns with the new status, then the computed columns (input ones dropped)."""
+    carried = [name for name in batches.columns if name not in COMPUTED_BATCH_COLUMNS]
+    return (
+        batches.select(carried)
+        .join(
+            outcomes.select("batch_id", "status_after", "item_count", "open_slots"),
+            on="batch_id",
+            how="left",
+            maintain_order="left",
+        )
+        .with_columns(pl.col("status_after").alias("status"))
+        .select(*carried, "item_count", "open_slots")
+    )
+
+
+def updated_orders(orders: pl.DataFrame, cancelled_orders: pl.Series) -> pl.DataFrame:
+    """Input orders with status ``Cancelled`` for whole-order cancellations."""
+    return orders.with_columns(
+        status=pl.when(pl.col("order_id").is_in(cancelled_orders.implode()))
+        .then(pl.lit(CANCELLED))
+        .otherwise(pl.col("status"))
+    )
+
+
+def rejected_rows(judged: pl.DataFrame, input_columns: list[str]) -> pl.DataFrame:
+    """Rejected distinct cancellation rows: input columns, then ``reason``, in contract order."""
+    leading = [name for name in ("order_id", "item_id") if name in input_columns]
+    others = [name for name in input_columns if name not in leading]
+    return (
+        judged.filter(pl.col("reason").is_not_null())
+        .select(*input_columns, "reason")
+        .sort(*leading, "reason", *others)
+    )
+
+
+def _with_counts(
+    outputs: Outputs,
+    cancellations: pl.DataFrame,
+    distinct_cancellations: pl.DataFrame,
+    judged: pl.DataFrame,
+    cancelled_orders: pl.Series,
+) -> Outputs:
+    applied = judged.filter(pl.col("reason").is_null())
+    outcomes = outputs.batch_outcomes
+    per_action = {
+        action: {
+            "batches": int(outcomes.filter(pl.col("action") == action).height),
+            "batches_touched": int(
+                outcomes.filter(
+                    (pl.col("action") == action)
+                    & ((pl.col("items_removed") > 0) | (pl.col("items_held") > 0))
+                ).height
+            ),
+            "lines_removed": int(outcomes.filter(pl.col("action") == action)["items_removed"].sum()),
+            "lines_held": int(outcomes.filter(pl.col("action") == action)["items_held"].sum()),
+        }
+        for action in ("refill", "regenerate", "hold")
+    }
+    counts: dict[str, object] = {
+        "cancellations": {
+            "rows": cancellations.height,
+            "distinct": distinct_cancellations.height,
+            "applied": applied.height,
+            "whole_order": applied.filter(pl.col("item_id") == "").height,
+            "line": applied.filter(pl.col("item_id") != "").height,
+            "rejected": {
+                reason: judged.filter(pl.col("reason") == reason).height
+                for reason in REJECTION_REASONS
+            },
+        },
+        "orders_cancelled": int(cancelled_orders.len()),
+        "actions": per_action,
+    }
+    return replace(outputs, counts=counts)

@@ -1,0 +1,310 @@
+"""Pandera schemas for every input and output, and the cross-file checks.
+
+Inputs are validated eagerly and lazily (all failures collected) on collected
+frames; Pandera's failure cases are translated into rows of the one problem
+table (``problems.PROBLEM_SCHEMA``), never shown as Pandera's own text. Checks
+that need two files are Polars anti-joins feeding the same table. Outputs are
+validated against the contract's guarantees; a failure there is a bug.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pandera.polars as pa
+import polars as pl
+from pandera.errors import SchemaErrors
+
+from reconcile.csvio import CsvTable
+from reconcile.errors import InternalError
+from reconcile.policy import ARCHIVED, Policy
+from reconcile.problems import KINDS, concat_problems, empty_problems, problem_rows
+from reconcile.rules import (
+    APPENDED_TO_CANCELLATIONS,
+    APPENDED_TO_ITEMS,
+    REJECTION_REASONS,
+    Inputs,
+    Outputs,
+    status_key,
+)
+
+ORDERS = "orders.csv"
+BATCHES = "batches.csv"
+BATCH_ITEMS = "batch_items.csv"
+CANCELLATIONS = "cancellations.csv"
+INPUT_FILES = (ORDERS, BATCHES, BATCH_ITEMS, CANCELLATIONS)
+
+REQUIRED_COLUMNS: Mapping[str, tuple[str, ...]] = {
+    ORDERS: ("order_id", "status"),
+    BATCHES: ("batch_id", "status", "capacity"),
+    BATCH_ITEMS: ("batch_id", "order_id", "item_id"),
+    CANCELLATIONS: ("order_id",),
+}
+KEY_COLUMNS: Mapping[str, str] = {ORDERS: "order_id", BATCHES: "batch_id", BATCH_ITEMS: "item_id"}
+RESERVED_COLUMNS: Mapping[str, tuple[str, ...]] = {
+    BATCH_ITEMS: APPENDED_TO_ITEMS,
+    CANCELLATIONS: APPENDED_TO_CANCELLATIONS,
+}
+# Capacities are compared with 64-bit integers; more than 18 significant digits
+# is a data error in practice and would overflow.
+MAX_CAPACITY_DIGITS = 18
+
+CheckFn = Callable[[Any], Any]
+
+
+def _check(kind: str, condition: Callable[[str], pl.Expr]) -> pa.Check:
+    """A vectorized Pandera check whose failures carry ``kind`` as their check name."""
+
+    def run(data: Any) -> Any:
+        return data.lazyframe.select(condition(data.key))
+
+    return pa.Check(run, name=kind, error=kind)
+
+
+def _not_blank(column: str) -> pl.Expr:
+    return pl.col(column).str.strip_chars().str.len_bytes() > 0
+
+
+NOT_BLANK = _check("empty_value", _not_blank)
+# An optional item_id is either empty (whole order) or a real id: one of only
+# spaces would otherwise silently cancel a whole order.
+NOT_ONLY_SPACES = _check(
+    "empty_value", lambda c: (pl.col(c) == "") | (pl.col(c).str.strip_chars() != "")
+)
+CAPACITY_DIGITS = _check(
+    "bad_capacity",
+    lambda c: pl.col(c).str.contains(r"^[0-9]+$") | ~_not_blank(c),
+)
+CAPACITY_SIZE = _check(
+    "capacity_too_large",
+    lambda c: pl.col(c).str.strip_chars_start("0").str.len_bytes() <= MAX_CAPACITY_DIGITS,
+)
+
+
+def input_schema(file: str, policy: Policy) -> pa.DataFrameSchema:
+    """The Pandera schema of one input file; extra columns are allowed and carried through."""
+    known_status = _check(
+        "unknown_status",
+        lambda c: status_key(c).is_in(list(policy.canonical_by_key)) | ~_not_blank(c),
+    )
+    extra_checks: dict[tuple[str, str], list[pa.Check]] = {
+        (BATCHES, "status"): [known_status],
+        (BATCHES, "capacity"): [CAPACITY_DIGITS, CAPACITY_SIZE],
+    }
+    columns = {
+        name: pa.Column(
+            pl.String,
+            checks=[NOT_BLANK, *extra_checks.get((file, name), [])],
+            unique=KEY_COLUMNS.get(file) == name,
+        )
+        for name in REQUIRED_COLUMNS[file]
+    }
+    if file == CANCELLATIONS:
+        columns["item_id"] = pa.Column(pl.String, checks=[NOT_ONLY_SPACES], required=False)
+    return pa.DataFrameSchema(columns, strict=False, name=file)
+
+
+def validate_inputs(tables: Mapping[str, CsvTable], policy: Policy) -> pl.DataFrame:
+    """Every problem in the read tables: header checks, Pandera checks, cross-file checks."""
+    problems = [header_problems(table) for table in tables.values()]
+    for file, table in tables.items():
+        problems.append(_pandera_problems(table, input_schema(file, policy)))
+    problems.append(cross_file_problems(tables))
+    return concat_problems(problems)
+
+
+def header_problems(table: CsvTable) -> pl.DataFrame:
+    """Input columns named like a column the job appends to that file's outputs."""
+    reserved = RESERVED_COLUMNS.get(table.label, ())
+    return problem_rows(
+        {
+            "file": table.label,
+            "row": 1,
+            "column": name,
+            "value": name,
+            "kind": "reserved_column",
+            "problem": f"column {name!r} is one the job appends to this file's outputs",
+        }
+        for name in table.header
+        if name in reserved
+    )
+
+
+def _pandera_problems(table: CsvTable, schema: pa.DataFrameSchema) -> pl.DataFrame:
+    try:
+        schema.validate(table.frame, lazy=True)
+    except SchemaErrors as errors:
+        return _translate(table, errors.failure_cases)
+    return empty_problems()
+
+
+def _translate(table: CsvTable, failures: pl.DataFrame) -> pl.DataFrame:
+    """Pandera failure cases -> problem rows, with the index turned into a file line."""
+    kind = (
+        pl.when(pl.col("check") == "column_in_dataframe")
+        .then(pl.lit("missing_column"))
+        .when(pl.col("check") == "field_uniqueness")
+        .then(pl.lit("repeated_key"))
+        .when(pl.col("check").is_in(list(KINDS)))
+        .then(pl.col("check"))
+        .otherwise(pl.lit("invalid_value"))
+    )
+    problem_text = pl.col("kind").replace_strict(
+        {name: text for name, (text, _) in KINDS.items()},
+        default=pl.format("fails check {}", pl.col("check")),
+        return_dtype=pl.String,
+    )
+    missing_column = pl.col("kind") == "missing_column"
+    lines = table.lines
+    return failures.with_columns(kind=kind).select(
+        file=pl.lit(table.label),
+        row=pl.when(missing_column)
+        .then(pl.lit(1, pl.Int64))
+        .otherwise(
+            pl.col("index").cast(pl.Int64).map_batches(
+                lambda index: lines.gather(index.fill_null(0)), return_dtype=pl.Int64
+            )
+        ),
+        column=pl.when(missing_column).then(pl.col("failure_case")).otherwise(pl.col("column")),
+        value=pl.when(missing_column).then(pl.lit("")).otherwise(pl.col("failure_case")),
+        problem=pl.when(missing_column)
+        .then(pl.format("required column {} is missing", pl.col("failure_case")))
+        .otherwise(problem_text),
+        kind="kind",
+    )
+
+
+def cross_file_problems(tables: Mapping[str, CsvTable]) -> pl.DataFrame:
+    """Batch lines whose batch or order is not in its file (needs all three files read)."""
+    items, batches, orders = (tables.get(name) for name in (BATCH_ITEMS, BATCHES, ORDERS))
+    if items is None:
+        return empty_problems()
+    found = []
+    for parent, column, kind in ((batches, "batch_id", "unknown_batch"), (orders, "order_id", "unknown_order")):
+        if parent is None or column not in parent.frame.columns or column not in items.frame.columns:
+            continue
+        orphans = (
+            items.frame.select(column)
+            .with_columns(items.lines.alias("row"))
+            .filter(~pl.col(column).is_in(parent.frame.get_column(column).implode()))
+        )
+        found.append(
+            orphans.select(
+                file=pl.lit(BATCH_ITEMS),
+                row="row",
+                column=pl.lit(column),
+                value=pl.col(column),
+                problem=pl.lit(KINDS[kind][0]),
+                kind=pl.lit(kind),
+            )
+        )
+    return concat_problems(found)
+
+
+def _frame_check(name: str, condition: pl.Expr) -> pa.Check:
+    return pa.Check(lambda data: data.lazyframe.select(condition), name=name, error=name)
+
+
+def _columns(*names: str, dtype: Any = pl.String) -> dict[str, pa.Column]:
+    return {name: pa.Column(dtype) for name in names}
+
+
+OUTPUT_SCHEMAS: Mapping[str, pa.DataFrameSchema] = {
+    "batch_outcomes": pa.DataFrameSchema(
+        {
+            **_columns("batch_id", "capacity", "canonical_status", "action", "status_after"),
+            **_columns("items_before", "items_removed", "items_held", "item_count", "open_slots", dtype=pl.Int64),
+        },
+        checks=[
+            _frame_check("item_count is never negative", pl.col("item_count") >= 0),
+            _frame_check(
+                "an archived batch has no lines, lost some this run and is Archived",
+                ~pl.col("archived")
+                | ((pl.col("item_count") == 0) & (pl.col("items_removed") > 0) & (pl.col("status_after") == ARCHIVED)),
+            ),
+            _frame_check(
+                "a queued batch still has lines and its action is regenerate",
+                ~pl.col("queued") | ((pl.col("item_count") > 0) & (pl.col("action") == "regenerate")),
+            ),
+            _frame_check(
+                "open_slots is 0 unless the action is refill and the batch was not archived",
+                (pl.col("open_slots") == 0) | ((pl.col("action") == "refill") & ~pl.col("archived")),
+            ),
+            _frame_check("open_slots is never negative", pl.col("open_slots") >= 0),
+            _frame_check(
+                "only refill and regenerate remove lines; only hold keeps cancelled lines",
+                ((pl.col("items_removed") == 0) | (pl.col("action") != "hold"))
+                & ((pl.col("items_held") == 0) | (pl.col("action") == "hold")),
+            ),
+        ],
+        strict=False,
+    ),
+    "regeneration_queue.csv": pa.DataFrameSchema(
+        {
+            **_columns("batch_id", "status"),
+            "items_removed": pa.Column(pl.Int64, pa.Check.gt(0)),
+            "items_remaining": pa.Column(pl.Int64, pa.Check.gt(0)),
+            "capacity": pa.Column(pl.String),
+        },
+        strict=True,
+        ordered=True,
+    ),
+    "archive_list.csv": pa.DataFrameSchema(
+        {
+            **_columns("batch_id", "previous_status"),
+            "items_removed": pa.Column(pl.Int64, pa.Check.gt(0)),
+        },
+        strict=True,
+        ordered=True,
+    ),
+    "removed_items.csv": pa.DataFrameSchema(
+        {
+            **_columns("batch_id", "order_id", "item_id", "batch_status"),
+            "action": pa.Column(pl.String, pa.Check.isin(["refill", "regenerate"])),
+        },
+        strict=False,
+    ),
+    "held_items.csv": pa.DataFrameSchema(_columns("batch_id", "order_id", "item_id", "batch_status"), strict=False),
+    "batch_items.csv": pa.DataFrameSchema(_columns("batch_id", "order_id", "item_id"), strict=False),
+    "batches.csv": pa.DataFrameSchema(
+        {
+            **_columns("batch_id", "status", "capacity"),
+            "item_count": pa.Column(pl.Int64, pa.Check.ge(0)),
+            "open_slots": pa.Column(pl.Int64, pa.Check.ge(0)),
+        },
+        strict=False,
+    ),
+    "orders.csv": pa.DataFrameSchema(_columns("order_id", "status"), strict=False),
+    "rejected_cancellations.csv": pa.DataFrameSchema(
+        {
+            "order_id": pa.Column(pl.String),
+            "reason": pa.Column(pl.String, pa.Check.isin(list(REJECTION_REASONS))),
+        },
+        strict=False,
+    ),
+}
+
+
+def validate_outputs(inputs: Inputs, outputs: Outputs) -> None:
+    """Check the outputs against the contract's guarantees; raise ``InternalError`` if not."""
+    frames = {"batch_outcomes": outputs.batch_outcomes, **outputs.files()}
+    failures: list[str] = []
+    for name, schema in OUTPUT_SCHEMAS.items():
+        try:
+            schema.validate(frames[name], lazy=True)
+        except SchemaErrors as errors:
+            checks = errors.failure_cases.get_column("check").unique().sort().to_list()
+            failures.append(f"{name}: {', '.join(map(str, checks))}")
+    kept, removed = outputs.batch_items.height, outputs.removed_items.height
+    if kept + removed != inputs.batch_items.height:
+        failures.append(
+            f"batch lines lost: {inputs.batch_items.height} in, {kept} kept + {removed} removed"
+        )
+    if outputs.batches.height != inputs.batches.height or outputs.orders.height != inputs.orders.height:
+        failures.append("batches.csv or orders.csv does not have one row per input row")
+    if failures:
+        raise InternalError(
+            "internal error: the outputs break the contract, nothing was written; "
+            "please report this with the input files.\n  " + "\n  ".join(failures)
+        )
