@@ -7,6 +7,7 @@ a ``--policy`` TOML file may override or extend the table.
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -55,12 +56,13 @@ class Policy:
     """The status -> action table in force for a run.
 
     ``actions`` maps each canonical status spelling to its action; ``overrides``
-    is what the policy file changed (for the summary), ``source`` its path.
+    is what the policy file changed; ``source`` names that file and its SHA-256
+    (not its path, so the summary does not depend on where the job was run from).
     """
 
     actions: Mapping[str, Action]
     overrides: Mapping[str, Action] = field(default_factory=dict)
-    source: str | None = None
+    source: Mapping[str, str] | None = None
 
     @property
     def canonical_by_key(self) -> dict[str, str]:
@@ -69,7 +71,7 @@ class Policy:
 
     def to_json(self) -> dict[str, object]:
         return {
-            "source": self.source,
+            "source": dict(self.source) if self.source else None,
             "actions": dict(self.actions),
             "overrides": dict(self.overrides),
         }
@@ -91,7 +93,8 @@ def load_policy(path: str | Path | None) -> Policy:
         return policy
     where = str(path)
     try:
-        text = Path(path).read_bytes().decode("utf-8")
+        data = Path(path).read_bytes()
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise UsageError(f"policy file {where}: no such file") from None
     except IsADirectoryError:
@@ -132,7 +135,8 @@ def load_policy(path: str | Path | None) -> Policy:
         status = canonical_by_key.get(key, raw_key.strip())
         actions[status] = value
         overrides[status] = value
-    return Policy(actions=actions, overrides=overrides, source=where)
+    source = {"file": Path(path).name, "sha256": hashlib.sha256(data).hexdigest()}
+    return Policy(actions=actions, overrides=overrides, source=source)
 
 
 def _show_value(value: object) -> str:

@@ -111,6 +111,8 @@ def _problem_line(row: Mapping[str, Any]) -> str:
         parts.append(f'value "{_short(row["value"])}"')
     where = ", ".join(parts)
     what = row["problem"]
+    if what == KINDS.get(row["kind"], ("",))[0] and where:
+        return where  # the kind's heading already says it
     return f"{where}: {what}" if where else what
 
 

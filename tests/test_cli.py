@@ -1,0 +1,275 @@
+"""The command line through Click's CliRunner: exit statuses, exact messages, files written."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CASES, EXAMPLE, GOLDEN, ROOT, invoke, snapshot, write_folder
+
+
+def case_folder(tmp_path: Path, role: str, case: str) -> Path:
+    """The base night with ``role``'s file replaced by ``fixtures/cases/ROLE/CASE.csv``."""
+    folder = tmp_path / f"{role}-{case}"
+    shutil.copytree(CASES / "base", folder)
+    shutil.copyfile(CASES / role / f"{case}.csv", folder / f"{role}.csv")
+    return folder
+
+
+@pytest.fixture
+def previous_output(tmp_path: Path) -> Path:
+    """An output folder holding an earlier run's files."""
+    out = tmp_path / "out"
+    result = invoke("run", CASES / "base", "--out", out, "--quiet")
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.mark.parametrize(
+    ("policy", "golden"),
+    [(None, "example"), (ROOT / "fixtures" / "policy.example.toml", "example_with_policy")],
+)
+def test_example_night_matches_golden_files(tmp_path: Path, policy: Path | None, golden: str) -> None:
+    """It writes exactly the golden outputs for the shipped example night."""
+    args = ["run", EXAMPLE, "--out", tmp_path / "out"] + (["--policy", policy] if policy else [])
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    assert snapshot(tmp_path / "out") == snapshot(GOLDEN / golden)
+
+
+def test_run_prints_counts_per_output(tmp_path: Path) -> None:
+    """It prints a short summary on stdout and nothing on stderr."""
+    out = tmp_path / "out"
+    result = invoke("run", EXAMPLE, "--out", out)
+    assert result.stdout.splitlines() == [
+        "reconcile: 15 distinct cancellation(s): 13 applied (11 whole-order, 2 line), 2 rejected",
+        "  batch_items.csv                    30 row(s)",
+        "  removed_items.csv                  12 row(s)",
+        "  held_items.csv                      5 row(s)",
+        "  batches.csv                        11 row(s)",
+        "  regeneration_queue.csv              2 row(s)",
+        "  archive_list.csv                    2 row(s)",
+        "  orders.csv                         36 row(s)",
+        "  rejected_cancellations.csv          2 row(s)",
+        f"outputs written to {out}",
+    ]
+    assert result.stderr == ""
+
+
+def test_run_json_prints_the_summary_and_quiet_prints_nothing(tmp_path: Path) -> None:
+    """It prints summary.json's content with --format json, and nothing with --quiet."""
+    as_json = invoke("run", EXAMPLE, "--out", tmp_path / "a", "--format", "json")
+    assert as_json.exit_code == 0
+    assert as_json.stdout == (tmp_path / "a" / "summary.json").read_text()
+    quiet = invoke("run", EXAMPLE, "--out", tmp_path / "b", "--quiet")
+    assert (quiet.exit_code, quiet.output) == (0, "")
+
+
+def test_single_file_options_replace_files_of_the_folder(tmp_path: Path) -> None:
+    """It reads each file option instead of that file in INPUT_DIR, and needs no INPUT_DIR with all four."""
+    files = {f"--{name.replace('_', '-')}": EXAMPLE / f"{name}.csv" for name in ("orders", "batches", "batch_items", "cancellations")}
+    args: list[str | Path] = ["run", "--out", tmp_path / "out"]
+    for option, path in files.items():
+        args += [option, path]
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    assert snapshot(tmp_path / "out") == snapshot(GOLDEN / "example")
+
+
+def test_missing_input_dir_and_file_option_is_a_usage_error(tmp_path: Path) -> None:
+    """It exits 2 naming the option when neither INPUT_DIR nor a file option is given."""
+    result = invoke("run", "--out", tmp_path / "out")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "reconcile: no input folder given and no --orders FILE: give INPUT_DIR or --orders\n"
+    )
+
+
+def test_dry_run_writes_nothing(tmp_path: Path) -> None:
+    """It reads, validates and applies the rules, prints the summary, and writes nothing at all."""
+    result = invoke("run", EXAMPLE, "--out", tmp_path / "out", "--dry-run")
+    assert result.exit_code == 0
+    assert result.stdout.endswith("dry run: nothing written\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_help_ends_with_an_example_and_version_is_printed() -> None:
+    """It shows an example in every command's help, and the version."""
+    for command in ([], ["run"], ["check"]):
+        result = invoke(*command, "--help")
+        assert result.exit_code == 0
+        assert "Example:" in result.stdout
+    assert invoke("--version").stdout == "reconcile, version 0.1.0\n"
+
+
+INPUT_ERROR_CASES = [
+    # role, case, exit status, text the report must contain
+    ("batch_items", "short_row", 65, "row 3, value \"B1,O2,I2\": row has 3 field(s), the header has 4"),
+    ("batch_items", "long_row", 65, "row has 5 field(s), the header has 4"),
+    ("batch_items", "line_of_spaces", 65, "row has 1 field(s), the header has 4"),
+    ("batch_items", "unterminated_quote", 65, "a quoted field is still open at the end of the file"),
+    ("batch_items", "junk_after_closing_quote", 65, "text after a closing quote"),
+    ("batch_items", "not_utf8_cp1252", 65, "bytes that are not UTF-8: e9"),
+    ("batch_items", "semicolon_delimited", 65, "required column batch_id is missing"),
+    ("batch_items", "repeated_column", 65, "column name repeated (1):\n    row 1, column item_id"),
+    ("batch_items", "reserved_column", 65, "column 'action' is one the job appends to this file's outputs"),
+    ("batch_items", "missing_column", 65, "required column order_id is missing"),
+    ("batch_items", "zero_bytes", 65, "file is empty: no header row"),
+    ("batch_items", "empty_value", 65, "required value is empty (2):\n    row 2, column item_id, value \"\"\n    row 3, column order_id, value \" \""),
+    ("batch_items", "repeated_key", 65, "key repeated (2):\n    row 2, column item_id, value \"I1\"\n    row 3, column item_id, value \"I1\""),
+    ("batch_items", "unknown_batch_and_order", 65, "batch_id not in batches.csv (1):\n    row 3, column batch_id, value \"B9\""),
+    ("batches", "capacity_word", 65, "capacity is not a whole number (1):\n    row 2, column capacity, value \"ten\""),
+    ("batches", "capacity_negative", 65, "value \"-1\""),
+    ("batches", "capacity_decimal", 65, "value \"2.5\""),
+    ("batches", "capacity_leading_space", 65, "value \" 5\""),
+    ("batches", "capacity_empty", 65, "required value is empty (1):\n    row 2, column capacity, value \"\""),
+    ("batches", "repeated_key", 65, "key repeated (2)"),
+    ("orders", "repeated_key", 65, "row 4, column order_id, value \"O1\""),
+    ("orders", "empty_value", 65, "row 2, column status, value \"\""),
+    ("cancellations", "reserved_column", 65, "column 'reason' is one the job appends"),
+    ("cancellations", "item_id_only_spaces", 65, "row 2, column item_id, value \"  \""),
+]
+
+
+@pytest.mark.parametrize(("role", "case", "status", "message"), INPUT_ERROR_CASES)
+def test_bad_input_exits_with_a_report_and_leaves_the_output_alone(
+    tmp_path: Path, previous_output: Path, role: str, case: str, status: int, message: str
+) -> None:
+    """It exits 65 with the file, row, column and problem, and leaves the previous output as it was."""
+    before = snapshot(previous_output)
+    result = invoke("run", case_folder(tmp_path, role, case), "--out", previous_output)
+    assert result.exit_code == status
+    assert result.stdout == ""
+    assert f"\n{role}.csv:\n" in result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert snapshot(previous_output) == before
+
+
+def test_unknown_statuses_are_listed_once_each_with_counts(tmp_path: Path) -> None:
+    """It lists each distinct unknown status with its row count and points to --policy."""
+    result = invoke("check", case_folder(tmp_path, "batches", "unknown_status"))
+    assert result.exit_code == 65
+    assert (
+        "  unknown batch status (3):\n"
+        '    "Pending Generaton" on 1 row(s), first at row 3\n'
+        '    "Quality Check" on 1 row(s), first at row 5\n'
+        '    "pending generaton" on 1 row(s), first at row 4\n'
+        "    fix: fix the spelling, or map the status to an action with --policy FILE\n"
+    ) in result.stdout
+
+
+def test_a_missing_file_exits_66_and_wins_over_bad_data(tmp_path: Path, previous_output: Path) -> None:
+    """It exits 66 when a file is missing, even when another file is also invalid."""
+    folder = case_folder(tmp_path, "batch_items", "short_row")
+    (folder / "orders.csv").unlink()
+    before = snapshot(previous_output)
+    result = invoke("run", folder, "--out", previous_output)
+    assert result.exit_code == 66
+    assert f"orders.csv:\n  file is missing (1):\n    no file at {folder / 'orders.csv'}" in result.stderr
+    assert "row has 3 field(s)" in result.stderr
+    assert snapshot(previous_output) == before
+
+
+def test_a_folder_where_a_file_should_be_exits_66(tmp_path: Path) -> None:
+    """It exits 66 when an input path is a folder."""
+    folder = write_folder(tmp_path / "in", {})
+    shutil.copytree(CASES / "base", folder, dirs_exist_ok=True)
+    result = invoke("check", folder, "--orders", tmp_path)
+    assert result.exit_code == 66
+    assert f"{tmp_path} is a folder, not a file" in result.stdout
+
+
+@pytest.mark.parametrize("case", ["utf8_bom", "crlf", "empty_lines", "header_with_spaces"])
+def test_equivalent_inputs_give_identical_outputs(tmp_path: Path, case: str) -> None:
+    """It writes byte-identical outputs for a BOM, CRLF, empty lines or padded headers."""
+    plain = invoke("run", case_folder(tmp_path, "batch_items", "valid"), "--out", tmp_path / "plain")
+    variant = invoke("run", case_folder(tmp_path, "batch_items", case), "--out", tmp_path / "variant")
+    assert plain.exit_code == variant.exit_code == 0
+    strip = lambda files: {name: data for name, data in files.items() if name != "summary.json"}  # noqa: E731
+    assert strip(snapshot(tmp_path / "plain")) == strip(snapshot(tmp_path / "variant"))
+
+
+def test_header_only_inputs_give_header_only_outputs(tmp_path: Path) -> None:
+    """It runs a night with no rows and writes every output with its header only."""
+    folder = write_folder(
+        tmp_path / "in",
+        {
+            "orders.csv": "order_id,status\n",
+            "batches.csv": "batch_id,status,capacity\n",
+            "batch_items.csv": "batch_id,order_id,item_id\n",
+            "cancellations.csv": "order_id,item_id\n",
+        },
+    )
+    result = invoke("run", folder, "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    files = snapshot(tmp_path / "out")
+    assert files["batches.csv"] == b"batch_id,status,capacity,item_count,open_slots\n"
+    assert files["regeneration_queue.csv"] == b"batch_id,status,items_removed,items_remaining,capacity\n"
+    assert files["rejected_cancellations.csv"] == b"order_id,item_id,reason\n"
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("not_toml.toml", "policy file {path}: not valid TOML"),
+        ("unknown_action.toml", 'policy file {path}: key "Pending RIP" has value "regen"; the value must be one of refill, regenerate, hold'),
+        ("no_actions_table.toml", "policy file {path}: has no [actions] table"),
+        ("repeated_status.toml", 'policy file {path}: keys "Pending RIP" and " pending rip" name the same status'),
+        ("missing.toml", "policy file {path}: no such file"),
+    ],
+)
+def test_a_bad_policy_file_is_a_usage_error(tmp_path: Path, case: str, message: str) -> None:
+    """It exits 2 naming the policy file, and the key and value at fault, before reading inputs."""
+    path = CASES / "policies" / case
+    result = invoke("run", CASES / "base", "--out", tmp_path / "out", "--policy", path)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("reconcile: " + message.format(path=path))
+    assert not (tmp_path / "out").exists()
+
+
+def test_check_accepts_the_example(tmp_path: Path) -> None:
+    """It exits 0 on a valid night and writes nothing."""
+    result = invoke("check", EXAMPLE)
+    assert (result.exit_code, result.stdout) == (0, "the input is valid\n")
+
+
+def test_check_json_and_report_file(tmp_path: Path) -> None:
+    """It prints every problem as JSON and writes them all to --report as CSV."""
+    report = tmp_path / "problems.csv"
+    result = invoke("check", case_folder(tmp_path, "batches", "capacity_word"), "--format", "json", "--report", report)
+    assert result.exit_code == 65
+    content = json.loads(result.stdout)
+    assert content["valid"] is False
+    assert content["problems"] == [
+        {"file": "batches.csv", "row": 2, "column": "capacity", "value": "ten",
+         "problem": "capacity is not a whole number", "kind": "bad_capacity"}
+    ]
+    assert report.read_text() == "file,row,column,value,problem\nbatches.csv,2,capacity,ten,capacity is not a whole number\n"
+
+
+def test_check_json_on_valid_input_includes_the_summary_a_run_would_give(tmp_path: Path) -> None:
+    """It reports no problems and the run's summary when the input is valid."""
+    result = invoke("check", EXAMPLE, "--format", "json")
+    assert result.exit_code == 0
+    content = json.loads(result.stdout)
+    expected = json.loads((GOLDEN / "example" / "summary.json").read_text())
+    assert content == {"valid": True, "problem_count": 0, "problems": [], "summary": expected}
+
+
+def test_report_lists_at_most_20_per_kind_with_the_total(tmp_path: Path) -> None:
+    """It shows the first 20 problems of a kind and says how many more there are."""
+    rows = "".join(f"B1,O1,I{index}\n" for index in range(30))
+    folder = write_folder(tmp_path / "in", {
+        "orders.csv": "order_id,status\nO1,Open\n",
+        "batches.csv": "batch_id,status,capacity\nB1,Filling,4\n",
+        "batch_items.csv": "batch_id,order_id,item_id\n" + rows.replace("B1,O1,I", "B1,O1,,I", 25),
+        "cancellations.csv": "order_id\n",
+    })
+    result = invoke("check", folder)
+    assert result.exit_code == 65
+    assert "wrong number of fields (25):" in result.stdout
+    assert "... and 5 more (--report FILE lists them all)" in result.stdout

@@ -1,0 +1,219 @@
+"""The rules module: one test per contract rule, on frames, no files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from reconcile.policy import default_policy, load_policy
+from reconcile.rules import Inputs, Outputs, reconcile
+
+
+def frame(header: str, *rows: str) -> pl.DataFrame:
+    names = header.split(",")
+    records = [row.split(",") for row in rows]
+    return pl.DataFrame(
+        {name: [record[index] for record in records] for index, name in enumerate(names)},
+        schema={name: pl.String for name in names},
+    )
+
+
+def night(
+    batches: list[str],
+    items: list[str],
+    cancellations: list[str],
+    orders: list[str] | None = None,
+    cancellation_header: str = "order_id,item_id",
+) -> Inputs:
+    """Orders default to every order named by a batch line, status Open."""
+    if orders is None:
+        names = sorted({row.split(",")[1] for row in items})
+        orders = [f"{name},Open" for name in names]
+    return Inputs(
+        orders=frame("order_id,status", *orders),
+        batches=frame("batch_id,status,capacity", *batches),
+        batch_items=frame("batch_id,order_id,item_id", *items),
+        cancellations=frame(cancellation_header, *cancellations),
+    )
+
+
+def rows(table: pl.DataFrame) -> list[tuple[object, ...]]:
+    return table.rows()
+
+
+def run(inputs: Inputs) -> Outputs:
+    return reconcile(inputs, default_policy())
+
+
+def test_filling_removes_cancelled_lines_and_frees_slots() -> None:
+    """It removes a Filling batch's cancelled lines and reports the freed slots as open."""
+    out = run(night(["B1,Filling,5"], ["B1,O1,I1", "B1,O2,I2", "B1,O2,I3"], ["O2,"]))
+    assert rows(out.batch_items) == [("B1", "O1", "I1")]
+    assert rows(out.removed_items) == [
+        ("B1", "O2", "I2", "Filling", "refill"),
+        ("B1", "O2", "I3", "Filling", "refill"),
+    ]
+    assert rows(out.batches) == [("B1", "Filling", "5", 1, 4)]
+    assert out.regeneration_queue.height == 0
+
+
+@pytest.mark.parametrize("status", ["Pending Generation", "In Production (Stock Picking)"])
+def test_regenerate_statuses_queue_the_batch_and_stay_full(status: str) -> None:
+    """It removes the lines of a regenerate batch, queues it, keeps its status and open_slots 0."""
+    out = run(night([f"B1,{status},9"], ["B1,O1,I1", "B1,O2,I2"], ["O2,"]))
+    assert rows(out.batch_items) == [("B1", "O1", "I1")]
+    assert rows(out.regeneration_queue) == [("B1", status, 1, 1, "9")]
+    assert rows(out.batches) == [("B1", status, "9", 1, 0)]
+
+
+def test_in_production_holds_cancelled_lines() -> None:
+    """It leaves an In Production batch alone and reports its cancelled lines as held."""
+    out = run(night(["B1,In Production,3"], ["B1,O1,I1", "B1,O2,I2"], ["O2,"]))
+    assert rows(out.batch_items) == [("B1", "O1", "I1"), ("B1", "O2", "I2")]
+    assert rows(out.held_items) == [("B1", "O2", "I2", "In Production")]
+    assert out.removed_items.height == 0
+    assert rows(out.batches) == [("B1", "In Production", "3", 2, 0)]
+
+
+@pytest.mark.parametrize(
+    "status",
+    ["Pending RIP", "Sent to RIP", "Pending Production", "Sent to Production", "Pending Dispatch", "Dispatched", "Archived"],
+)
+def test_other_listed_statuses_hold(status: str) -> None:
+    """It holds the lines of every listed status without a documented rule."""
+    out = run(night([f"B1,{status},3"], ["B1,O1,I1"], ["O1,"]))
+    assert rows(out.held_items) == [("B1", "O1", "I1", status)]
+    assert out.batch_items.height == 1
+
+
+@pytest.mark.parametrize("status", ["Filling", "Pending Generation"])
+def test_a_batch_emptied_by_the_run_is_archived_and_not_queued(status: str) -> None:
+    """It archives a batch whose last line this run removes, whatever its action."""
+    out = run(night([f"B1,{status},3"], ["B1,O1,I1", "B1,O1,I2"], ["O1,"]))
+    assert rows(out.archive_list) == [("B1", status, 2)]
+    assert rows(out.batches) == [("B1", "Archived", "3", 0, 0)]
+    assert out.regeneration_queue.height == 0
+
+
+def test_a_batch_empty_before_the_run_is_left_as_it_is() -> None:
+    """It leaves an already empty batch's status alone and does not archive it."""
+    out = run(night(["B1,Filling,007", "B2,Filling,1"], ["B2,O1,I1"], ["O9,"], orders=["O1,Open", "O9,Open"]))
+    assert rows(out.batches)[0] == ("B1", "Filling", "007", 0, 7)
+    assert out.archive_list.height == 0
+
+
+def test_whole_order_cancellation_sets_order_cancelled_even_when_held() -> None:
+    """It sets Cancelled on every whole-order cancellation, batched, held or not batched."""
+    out = run(
+        night(["B1,In Production,3"], ["B1,O1,I1"], ["O1,", "O3,"], orders=["O1,Open", "O2,Open", "O3,New"])
+    )
+    assert rows(out.orders) == [("O1", "Cancelled"), ("O2", "Open"), ("O3", "Cancelled")]
+
+
+def test_line_cancellation_removes_one_line_and_leaves_the_order_status() -> None:
+    """It removes only the named line and keeps the order's status."""
+    out = run(night(["B1,Filling,3"], ["B1,O1,I1", "B1,O1,I2"], ["O1,I2"]))
+    assert rows(out.removed_items) == [("B1", "O1", "I2", "Filling", "refill")]
+    assert rows(out.orders) == [("O1", "Open")]
+
+
+def test_line_cancellation_of_an_unbatched_item_has_no_effect() -> None:
+    """It neither rejects nor applies a line cancellation whose item is not batched."""
+    out = run(night(["B1,Filling,3"], ["B1,O1,I1"], ["O1,I9"]))
+    assert out.rejected_cancellations.height == 0
+    assert out.removed_items.height == 0
+    assert rows(out.orders) == [("O1", "Open")]
+
+
+def test_unknown_order_is_rejected_before_item_order_mismatch() -> None:
+    """It rejects an unknown order as unknown_order, even when its item is batched elsewhere."""
+    out = run(night(["B1,Filling,3"], ["B1,O1,I1"], ["O9,I1", "O9,"]))
+    assert rows(out.rejected_cancellations) == [("O9", "", "unknown_order"), ("O9", "I1", "unknown_order")]
+    assert out.removed_items.height == 0
+
+
+def test_item_batched_under_another_order_is_rejected() -> None:
+    """It rejects a line cancellation whose item is batched under another order."""
+    out = run(night(["B1,Filling,3"], ["B1,O1,I1", "B1,O2,I2"], ["O2,I1"]))
+    assert rows(out.rejected_cancellations) == [("O2", "I1", "item_order_mismatch")]
+    assert out.removed_items.height == 0
+
+
+def test_duplicate_cancellations_count_once_and_are_written_once() -> None:
+    """It applies, counts and writes a repeated cancellation row once."""
+    out = run(night(["B1,Filling,3"], ["B1,O1,I1"], ["O1,", "O1,", "O9,", "O9,"]))
+    assert rows(out.rejected_cancellations) == [("O9", "", "unknown_order")]
+    assert out.counts["cancellations"] == {
+        "rows": 4,
+        "distinct": 2,
+        "applied": 1,
+        "whole_order": 1,
+        "line": 0,
+        "rejected": {"unknown_order": 1, "item_order_mismatch": 0},
+    }
+
+
+def test_cancellations_without_item_id_column_cancel_whole_orders() -> None:
+    """It treats a cancellations file with no item_id column as whole-order cancellations."""
+    inputs = night(["B1,Filling,3"], ["B1,O1,I1"], ["O1", "O7"], cancellation_header="order_id")
+    out = reconcile(inputs, default_policy())
+    assert rows(out.orders) == [("O1", "Cancelled")]
+    assert out.rejected_cancellations.columns == ["order_id", "reason"]
+    assert rows(out.rejected_cancellations) == [("O7", "unknown_order")]
+
+
+def test_statuses_match_trimmed_and_case_insensitive_and_are_written_canonical() -> None:
+    """It matches '  pending generation ' to Pending Generation and writes the canonical spelling."""
+    out = run(night(["B1,  pending generation ,4", "B2,FILLING,2"], ["B1,O1,I1", "B1,O2,I2"], ["O2,"]))
+    assert rows(out.regeneration_queue) == [("B1", "Pending Generation", 1, 1, "4")]
+    assert [row[1] for row in rows(out.batches)] == ["Pending Generation", "Filling"]
+    assert rows(out.removed_items)[0][3] == "Pending Generation"
+
+
+def test_policy_overrides_and_adds_statuses(tmp_path: Path) -> None:
+    """It applies a policy file's action to a listed status and to a new one."""
+    policy_file = tmp_path / "policy.toml"
+    policy_file.write_text('[actions]\n" pending production" = "regenerate"\n"Quality Check " = "refill"\n')
+    policy = load_policy(policy_file)
+    inputs = night(
+        ["B1,Pending Production,4", "B2,quality check,3"],
+        ["B1,O1,I1", "B1,O2,I2", "B2,O2,I3"],
+        ["O2,"],
+    )
+    out = reconcile(inputs, policy)
+    assert rows(out.regeneration_queue) == [("B1", "Pending Production", 1, 1, "4")]
+    assert rows(out.archive_list) == [("B2", "Quality Check", 1)]
+
+
+def test_open_slots_never_negative_when_over_capacity() -> None:
+    """It reports 0 open slots for a refill batch holding more lines than its capacity."""
+    out = run(night(["B1,Filling,1"], ["B1,O1,I1", "B1,O1,I2", "B1,O2,I3"], ["O2,"]))
+    assert rows(out.batches) == [("B1", "Filling", "1", 2, 0)]
+
+
+def test_batches_input_item_count_and_open_slots_are_recomputed() -> None:
+    """It drops input item_count/open_slots columns and appends the computed ones last."""
+    inputs = night(["B1,Filling,3"], ["B1,O1,I1"], ["O9,"], orders=["O1,Open", "O9,Open"])
+    inputs = Inputs(
+        orders=inputs.orders,
+        batches=frame("batch_id,item_count,status,open_slots,capacity,site", "B1,99,Filling,99,3,Leeds"),
+        batch_items=inputs.batch_items,
+        cancellations=inputs.cancellations,
+    )
+    out = reconcile(inputs, default_policy())
+    assert out.batches.columns == ["batch_id", "status", "capacity", "site", "item_count", "open_slots"]
+    assert rows(out.batches) == [("B1", "Filling", "3", "Leeds", 1, 2)]
+
+
+def test_outputs_are_sorted_by_contract_keys_in_byte_order() -> None:
+    """It sorts lines by (batch_id, item_id) comparing code points, not numbers or locale."""
+    out = run(
+        night(["b1,Filling,9", "B1,Filling,9", "Ä1,Filling,9"], ["b1,O1,I1", "B1,O1,I10", "B1,O1,I9", "Ä1,O1,I2"], ["O9,"],
+              orders=["O1,Open", "O9,Open"])
+    )
+    assert [(row[0], row[2]) for row in rows(out.batch_items)] == [
+        ("B1", "I10"), ("B1", "I9"), ("b1", "I1"), ("Ä1", "I2")
+    ]
+    assert [row[0] for row in rows(out.batches)] == ["B1", "b1", "Ä1"]
