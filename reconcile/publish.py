@@ -129,18 +129,23 @@ def discard(folder: Path) -> None:
 
 def publish(store: Store, folder: Path, keep: int = DEFAULT_KEEP) -> Path:
     """Make ``folder`` the output folder in one atomic step; keep ``keep`` previous runs."""
+    final = store.runs / folder.name.removeprefix("tmp-")
+    link = store.root / "link.tmp"
+    switched = False
     try:
         _fsync_tree(folder)
-        final = store.runs / folder.name.removeprefix("tmp-")
         os.rename(folder, final)
         _fsync_dir(store.runs)
         _take_over(store)
-        link = store.root / "link.tmp"
         _remove_if_present(link)
         os.symlink(os.path.relpath(final, store.target.parent), link)
         os.replace(link, store.target)
+        switched = True
         _fsync_dir(store.target.parent)
     except OSError as error:
+        if not switched:  # the previous run stays current: drop this run's files
+            discard(final)
+            _remove_if_present(link)
         raise OutputError(_cannot_write(store.target, error)) from None
     prune(store, keep)
     return final

@@ -1,0 +1,153 @@
+"""The contract's invariants on generated nights: nothing lost, idempotence, determinism.
+
+Generated text is deliberately awkward: quotes, commas, line breaks, non-ASCII,
+leading zeros, odd status spellings, duplicate cancellations.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reconcile import pipeline
+from reconcile.csvio import read_csv_table
+from reconcile.policy import STATUSES, default_policy
+from tests.conftest import snapshot, write_folder
+
+PROPERTY_SETTINGS = settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+TRICKY = st.sampled_from(
+    ['12" x 18"', '"quoted"', "a,b", "line\nbreak", "crlf\r\nbreak", "Öberg", "日本", "0042", " padded ", "", "x"]
+)
+ID_PARTS = st.sampled_from(["0", "007", "A", "a", "é", '"', ",", "\n", " ", "-", "Z9"])
+# A readable id: never blank, may hold quotes, commas and line breaks.
+IDS = st.lists(ID_PARTS, min_size=1, max_size=4).map("".join).filter(lambda text: text.strip() != "")
+
+
+def odd_spelling(status: str, style: int) -> str:
+    return [status, status.upper(), status.lower(), f"  {status} ", status.swapcase()][style]
+
+
+@dataclass(frozen=True)
+class Night:
+    orders: list[list[str]]
+    batches: list[list[str]]
+    items: list[list[str]]
+    cancellations: list[list[str]]
+
+    def files(self, order: random.Random | None = None, line_end: str = "\n") -> dict[str, str]:
+        def table(header: Sequence[str], rows: list[list[str]]) -> str:
+            rows = list(rows)
+            if order is not None:
+                order.shuffle(rows)
+            buffer = io.StringIO()
+            csv.writer(buffer, lineterminator=line_end).writerows([list(header), *rows])
+            return buffer.getvalue()
+
+        return {
+            "orders.csv": table(["order_id", "status", "note"], self.orders),
+            "batches.csv": table(["batch_id", "status", "capacity", "site"], self.batches),
+            "batch_items.csv": table(["batch_id", "order_id", "item_id", "description"], self.items),
+            "cancellations.csv": table(["order_id", "item_id", "requested_by"], self.cancellations),
+        }
+
+
+@st.composite
+def nights(draw: st.DrawFn) -> Night:
+    order_ids = draw(st.lists(IDS, min_size=1, max_size=8, unique=True))
+    batch_ids = draw(st.lists(IDS, min_size=1, max_size=6, unique=True))
+    item_ids = draw(st.lists(IDS, max_size=20, unique=True))
+    orders = [[order_id, draw(st.sampled_from(["Open", "On Hold", "Cancelled"])), draw(TRICKY)] for order_id in order_ids]
+    batches = [
+        [
+            batch_id,
+            odd_spelling(draw(st.sampled_from(STATUSES)), draw(st.integers(0, 4))),
+            draw(st.sampled_from(["0", "1", "3", "007", "15", "40"])),
+            draw(TRICKY),
+        ]
+        for batch_id in batch_ids
+    ]
+    items = [
+        [draw(st.sampled_from(batch_ids)), draw(st.sampled_from(order_ids)), item_id, draw(TRICKY)]
+        for item_id in item_ids
+    ]
+    known_items = item_ids or ["none"]
+    cancellation = st.one_of(
+        st.tuples(st.sampled_from(order_ids), st.just("")),  # whole order
+        st.tuples(st.sampled_from(order_ids), st.sampled_from(known_items)),  # line, maybe mismatched
+        st.tuples(IDS, st.just("")),  # maybe unknown order
+        st.tuples(st.sampled_from(order_ids), IDS),  # maybe an unbatched item
+    )
+    picked = draw(st.lists(st.tuples(cancellation, st.sampled_from(["cs", "ops", "Öla"])), max_size=12))
+    cancellations = [[order_id, item_id, who] for (order_id, item_id), who in picked]
+    cancellations += draw(st.lists(st.sampled_from(cancellations), max_size=3)) if cancellations else []
+    return Night(orders, batches, items, cancellations)
+
+
+def run_night(files: dict[str, str], folder: Path, name: str) -> Path:
+    inputs = write_folder(folder / f"{name}-in", files)
+    out = folder / f"{name}-out"
+    paths = pipeline.input_paths(inputs, {})
+    pipeline.run(paths, default_policy(), out)
+    return out
+
+
+def rows_of(path: Path, columns: int) -> list[tuple[object, ...]]:
+    result = read_csv_table(path, path.name)
+    assert result.table is not None
+    return sorted(row[:columns] for row in result.table.frame.rows())
+
+
+def without_summary(folder: Path) -> dict[str, bytes]:
+    return {name: data for name, data in snapshot(folder).items() if name != "summary.json"}
+
+
+@PROPERTY_SETTINGS
+@given(night=nights())
+def test_nothing_is_lost(night: Night) -> None:
+    """Every input batch line is in exactly one of batch_items.csv and removed_items.csv."""
+    with tempfile.TemporaryDirectory() as temp:
+        folder = Path(temp)
+        out = run_night(night.files(), folder, "a")
+        kept = rows_of(out / "batch_items.csv", 4)
+        removed = rows_of(out / "removed_items.csv", 4)
+        assert sorted(kept + removed) == sorted(tuple(row) for row in night.items)
+
+
+@PROPERTY_SETTINGS
+@given(night=nights())
+def test_running_again_on_its_own_outputs_changes_nothing(night: Night) -> None:
+    """A second run on the first run's orders, batches and lines removes, queues and archives nothing."""
+    with tempfile.TemporaryDirectory() as temp:
+        folder = Path(temp)
+        first = run_night(night.files(), folder, "first")
+        again: dict[str, str | bytes] = {name: (first / name).read_bytes() for name in ("orders.csv", "batches.csv", "batch_items.csv")}
+        again["cancellations.csv"] = night.files()["cancellations.csv"]
+        second = run_night(again, folder, "second")
+        for name in ("removed_items.csv", "regeneration_queue.csv", "archive_list.csv"):
+            assert len((second / name).read_bytes().splitlines()) == 1, name
+        for name in ("orders.csv", "batches.csv", "batch_items.csv", "held_items.csv"):
+            assert (second / name).read_bytes() == (first / name).read_bytes(), name
+
+
+@PROPERTY_SETTINGS
+@given(night=nights(), seed=st.integers(0, 2**32 - 1), line_end=st.sampled_from(["\n", "\r\n"]))
+def test_shuffled_rows_give_byte_identical_outputs(night: Night, seed: int, line_end: str) -> None:
+    """Shuffling the rows of every input (and CRLF line ends) changes no output byte."""
+    with tempfile.TemporaryDirectory() as temp:
+        folder = Path(temp)
+        plain = run_night(night.files(), folder, "plain")
+        shuffled = run_night(night.files(random.Random(seed), line_end), folder, "shuffled")
+        assert without_summary(plain) == without_summary(shuffled)
