@@ -17,8 +17,9 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/reconcile run fixtures/example --out $(EXAMPLE_OUT)
 
-## Install, type-check and run every test.
+## Install, lint, type-check and run every test.
 test: $(STAMP)
+	$(BIN)/ruff check reconcile tests
 	$(BIN)/mypy
 	$(BIN)/pytest
 

@@ -75,7 +75,11 @@ def cli() -> None:
 @cli.command()
 @input_options
 @click.option(
-    "--out", "out", required=True, type=EXISTING_PATH, help="The output folder (a link to the newest run)."
+    "--out",
+    "out",
+    required=True,
+    type=EXISTING_PATH,
+    help="The output folder (a link to the newest run).",
 )
 @click.option("--dry-run", is_flag=True, help="Read, validate and apply the rules; write nothing.")
 @click.option(
@@ -137,7 +141,12 @@ def run(
         policy = _load_policy(policy_file)
         paths = pipeline.input_paths(
             input_dir,
-            {"orders": orders, "batches": batches, "batch_items": batch_items, "cancellations": cancellations},
+            {
+                "orders": orders,
+                "batches": batches,
+                "batch_items": batch_items,
+                "cancellations": cancellations,
+            },
         )
         stage_times = pipeline.Timings()
         try:
@@ -199,7 +208,12 @@ def check(
         policy = _load_policy(policy_file)
         paths = pipeline.input_paths(
             input_dir,
-            {"orders": orders, "batches": batches, "batch_items": batch_items, "cancellations": cancellations},
+            {
+                "orders": orders,
+                "batches": batches,
+                "batch_items": batch_items,
+                "cancellations": cancellations,
+            },
         )
         result = pipeline.check(paths, policy)
         if report_file is not None:
@@ -249,7 +263,7 @@ def _errors_to_exit(debug: bool, report_file: Path | None) -> Iterator[None]:
         sys.exit(error.exit_code)
     except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
         raise
-    except Exception as error:  # noqa: BLE001 - the last line of defence: never a traceback
+    except Exception as error:
         if debug:
             traceback.print_exc()
         click.echo(

@@ -98,7 +98,10 @@ def _not_utf8(label: str, data: bytes, error: UnicodeDecodeError) -> ReadResult:
     shown = data[line_start : line_start + SHOWN_VALUE_CHARS].split(b"\n")[0]
     value = shown.decode("utf-8", errors="replace").rstrip("\r")
     return ReadResult(
-        None, problem_rows([{"file": label, "row": line, "kind": "not_utf8", "value": value, "problem": problem}])
+        None,
+        problem_rows(
+            [{"file": label, "row": line, "kind": "not_utf8", "value": value, "problem": problem}]
+        ),
     )
 
 
@@ -184,12 +187,12 @@ def _read_with_csv_module(label: str, data: bytes, digest: str) -> ReadResult:
             "value": ",".join(record)[:SHOWN_VALUE_CHARS],
             "problem": f"row has {len(record)} field(s), the header has {width}",
         }
-        for line, record in zip(starts[1:], records[1:])
+        for line, record in zip(starts[1:], records[1:], strict=False)
         if len(record) != width
     ]
     if ragged:
         return ReadResult(None, problem_rows(ragged))
-    columns = list(zip(*records[1:])) if len(records) > 1 else [() for _ in header]
+    columns = list(zip(*records[1:], strict=False)) if len(records) > 1 else [() for _ in header]
     frame = pl.DataFrame(
         {f"field_{index}": list(values) for index, values in enumerate(columns)},
         schema={f"field_{index}": pl.String for index in range(width)},
@@ -228,7 +231,7 @@ def _finish(
         seen.add(name)
     if repeated:
         return ReadResult(None, problem_rows(repeated))
-    named = frame.rename(dict(zip(frame.columns, header)))
+    named = frame.rename(dict(zip(frame.columns, header, strict=False)))
     return ReadResult(CsvTable(label, named, lines, header, digest), empty_problems())
 
 

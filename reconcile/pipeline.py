@@ -69,7 +69,9 @@ def load(paths: Mapping[str, Path], policy: Policy, timings: Timings) -> Loaded:
     with timings.stage("read"):
         results = {name: csvio.read_csv_table(path, name) for name, path in paths.items()}
     with timings.stage("validate inputs"):
-        tables = {name: result.table for name, result in results.items() if result.table is not None}
+        tables = {
+            name: result.table for name, result in results.items() if result.table is not None
+        }
         problems = concat_problems(
             [result.problems for result in results.values()]
             + [schemas.validate_inputs(tables, policy)]

@@ -110,7 +110,7 @@ def load_policy(path: str | Path | None) -> Policy:
     table = document.get("actions")
     if not isinstance(table, dict):
         raise UsageError(
-            f'policy file {where}: has no [actions] table; write for example\n'
+            f"policy file {where}: has no [actions] table; write for example\n"
             f'  [actions]\n  "Pending Production" = "regenerate"'
         )
     canonical_by_key = policy.canonical_by_key

@@ -85,7 +85,9 @@ def empty_problems() -> pl.DataFrame:
 
 def concat_problems(tables: Iterable[pl.DataFrame]) -> pl.DataFrame:
     """All problems, in a stable order: file, then row, then column, then kind."""
-    frames = [table.select(list(PROBLEM_SCHEMA)).cast(pl.Schema(PROBLEM_SCHEMA)) for table in tables]
+    frames = [
+        table.select(list(PROBLEM_SCHEMA)).cast(pl.Schema(PROBLEM_SCHEMA)) for table in tables
+    ]
     if not frames:
         return empty_problems()
     return pl.concat(frames).sort(

@@ -29,7 +29,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from reconcile.errors import LockedError, OutputError
@@ -73,7 +73,7 @@ def locked(store: Store, wait_seconds: float = 0.0) -> Iterator[None]:
         raise OutputError(_cannot_write(store.lock_file, error)) from None
     try:
         _acquire(handle, store, wait_seconds)
-        started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         os.ftruncate(handle, 0)
         os.pwrite(handle, f"pid {os.getpid()}, started {started}\n".encode(), 0)
         yield
@@ -114,7 +114,7 @@ def _cannot_write(path: Path, error: OSError) -> str:
 
 def new_run_folder(store: Store) -> Path:
     """A fresh temporary folder for this run's files, beside the target."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     folder = store.root / f"tmp-{stamp}-{os.getpid()}"
     try:
         folder.mkdir()
@@ -228,7 +228,7 @@ def _remove_if_present(path: Path) -> None:
 
 
 def _stamp_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
 
 
 def _fsync_tree(folder: Path) -> None:

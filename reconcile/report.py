@@ -57,9 +57,7 @@ def human_summary(content: Mapping[str, Any], *, where: str | None) -> str:
 
 def report_frame(problems: pl.DataFrame) -> pl.DataFrame:
     """The ``--report`` CSV: every problem, one row each."""
-    return problems.select(
-        *(pl.col(name).cast(pl.String) for name in REPORT_COLUMNS)
-    )
+    return problems.select(*(pl.col(name).cast(pl.String) for name in REPORT_COLUMNS))
 
 
 def human_report(problems: pl.DataFrame) -> str:
@@ -85,8 +83,10 @@ def human_report(problems: pl.DataFrame) -> str:
 def _kind_lines(kind: str, rows: pl.DataFrame) -> list[str]:
     if kind == "unknown_status":
         # a misspelt status repeats on many rows: show each value once, with its count
-        counted = rows.group_by("value").agg(pl.len().alias("rows"), pl.col("row").min()).sort(
-            "rows", "value", descending=[True, False]
+        counted = (
+            rows.group_by("value")
+            .agg(pl.len().alias("rows"), pl.col("row").min())
+            .sort("rows", "value", descending=[True, False])
         )
         shown = [
             f'"{_short(value)}" on {count} row(s), first at row {first}'

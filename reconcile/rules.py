@@ -67,14 +67,12 @@ class Outputs:
 
 def policy_table(policy: Policy) -> pl.DataFrame:
     """The status -> action policy as a frame to join on: status_key, canonical status, action."""
-    return pl.DataFrame(
-        {
-            "status_key": [status.strip().lower() for status in policy.actions],
-            "canonical_status": list(policy.actions),
-            "action": list(policy.actions.values()),
-        },
-        schema={"status_key": pl.String, "canonical_status": pl.String, "action": pl.String},
+    table = pl.DataFrame(
+        {"canonical_status": list(policy.actions), "action": list(policy.actions.values())},
+        schema={"canonical_status": pl.String, "action": pl.String},
     )
+    # Keys made by the same expression as the input's, so both sides fold alike.
+    return table.select(status_key("canonical_status").alias("status_key"), pl.all())
 
 
 def status_key(column: str) -> pl.Expr:
@@ -108,7 +106,9 @@ def apply_rules(inputs: Inputs, policy: Policy) -> Outputs:
     cancelled_orders = applied.filter(pl.col("item_id") == "").get_column("order_id").unique()
     cancelled_items = applied.filter(pl.col("item_id") != "").get_column("item_id").unique()
 
-    lines = mark_cancelled_lines(inputs.batch_items, batch_actions, cancelled_orders, cancelled_items)
+    lines = mark_cancelled_lines(
+        inputs.batch_items, batch_actions, cancelled_orders, cancelled_items
+    )
     removed = pl.col("cancelled") & pl.col("action").is_in(["refill", "regenerate"])
     held = pl.col("cancelled") & (pl.col("action") == "hold")
     item_columns = inputs.batch_items.columns
@@ -185,17 +185,14 @@ def mark_cancelled_lines(
 ) -> pl.DataFrame:
     """Batch lines in (batch_id, item_id) order, with their batch's status and action and
     whether an applied cancellation matches them."""
-    return (
-        batch_items.join(
-            batch_actions.select("batch_id", "canonical_status", "action"),
-            on="batch_id",
-            how="left",
-            maintain_order="left",
-        )
-        .with_columns(
-            cancelled=pl.col("order_id").is_in(cancelled_orders.implode())
-            | pl.col("item_id").is_in(cancelled_items.implode())
-        )
+    return batch_items.join(
+        batch_actions.select("batch_id", "canonical_status", "action"),
+        on="batch_id",
+        how="left",
+        maintain_order="left",
+    ).with_columns(
+        cancelled=pl.col("order_id").is_in(cancelled_orders.implode())
+        | pl.col("item_id").is_in(cancelled_items.implode())
     )
 
 
@@ -286,7 +283,9 @@ def _with_counts(
                     & ((pl.col("items_removed") > 0) | (pl.col("items_held") > 0))
                 ).height
             ),
-            "lines_removed": int(outcomes.filter(pl.col("action") == action)["items_removed"].sum()),
+            "lines_removed": int(
+                outcomes.filter(pl.col("action") == action)["items_removed"].sum()
+            ),
             "lines_held": int(outcomes.filter(pl.col("action") == action)["items_held"].sum()),
         }
         for action in ("refill", "regenerate", "hold")

@@ -26,6 +26,7 @@ from reconcile.rules import (
     REJECTION_REASONS,
     Inputs,
     Outputs,
+    policy_table,
     status_key,
 )
 
@@ -41,7 +42,11 @@ REQUIRED_COLUMNS: Mapping[str, tuple[str, ...]] = {
     BATCH_ITEMS: ("batch_id", "order_id", "item_id"),
     CANCELLATIONS: ("order_id",),
 }
-KEY_COLUMNS: Mapping[str, str] = {ORDERS: "order_id", BATCHES: "batch_id", BATCH_ITEMS: "item_id"}
+KEY_COLUMNS: Mapping[str, str] = {
+    ORDERS: "order_id",
+    BATCHES: "batch_id",
+    BATCH_ITEMS: "item_id",
+}
 RESERVED_COLUMNS: Mapping[str, tuple[str, ...]] = {
     BATCH_ITEMS: APPENDED_TO_ITEMS,
     CANCELLATIONS: APPENDED_TO_CANCELLATIONS,
@@ -84,9 +89,10 @@ CAPACITY_SIZE = _check(
 
 def input_schema(file: str, policy: Policy) -> pa.DataFrameSchema:
     """The Pandera schema of one input file; extra columns are allowed and carried through."""
+    known_keys = policy_table(policy).get_column("status_key")
     known_status = _check(
         "unknown_status",
-        lambda c: status_key(c).is_in(list(policy.canonical_by_key)) | ~_not_blank(c),
+        lambda c: status_key(c).is_in(known_keys.implode()) | ~_not_blank(c),
     )
     extra_checks: dict[tuple[str, str], list[pa.Check]] = {
         (BATCHES, "status"): [known_status],
@@ -156,22 +162,22 @@ def _translate(table: CsvTable, failures: pl.DataFrame) -> pl.DataFrame:
         return_dtype=pl.String,
     )
     missing_column = pl.col("kind") == "missing_column"
-    lines = table.lines
-    return failures.with_columns(kind=kind).select(
-        file=pl.lit(table.label),
-        row=pl.when(missing_column)
-        .then(pl.lit(1, pl.Int64))
-        .otherwise(
-            pl.col("index").cast(pl.Int64).map_batches(
-                lambda index: lines.gather(index.fill_null(0)), return_dtype=pl.Int64
-            )
-        ),
-        column=pl.when(missing_column).then(pl.col("failure_case")).otherwise(pl.col("column")),
-        value=pl.when(missing_column).then(pl.lit("")).otherwise(pl.col("failure_case")),
-        problem=pl.when(missing_column)
-        .then(pl.format("required column {} is missing", pl.col("failure_case")))
-        .otherwise(problem_text),
-        kind="kind",
+    line_of_index = pl.DataFrame(
+        {"index": pl.int_range(table.lines.len(), eager=True), "line": table.lines}
+    )
+    return (
+        failures.with_columns(kind=kind, index=pl.col("index").cast(pl.Int64))
+        .join(line_of_index, on="index", how="left", maintain_order="left")
+        .select(
+            file=pl.lit(table.label),
+            row=pl.when(missing_column).then(pl.lit(1, pl.Int64)).otherwise(pl.col("line")),
+            column=pl.when(missing_column).then(pl.col("failure_case")).otherwise(pl.col("column")),
+            value=pl.when(missing_column).then(pl.lit("")).otherwise(pl.col("failure_case")),
+            problem=pl.when(missing_column)
+            .then(pl.format("required column {} is missing", pl.col("failure_case")))
+            .otherwise(problem_text),
+            kind="kind",
+        )
     )
 
 
@@ -181,8 +187,15 @@ def cross_file_problems(tables: Mapping[str, CsvTable]) -> pl.DataFrame:
     if items is None:
         return empty_problems()
     found = []
-    for parent, column, kind in ((batches, "batch_id", "unknown_batch"), (orders, "order_id", "unknown_order")):
-        if parent is None or column not in parent.frame.columns or column not in items.frame.columns:
+    for parent, column, kind in (
+        (batches, "batch_id", "unknown_batch"),
+        (orders, "order_id", "unknown_order"),
+    ):
+        if (
+            parent is None
+            or column not in parent.frame.columns
+            or column not in items.frame.columns
+        ):
             continue
         orphans = (
             items.frame.select(column)
@@ -214,22 +227,35 @@ OUTPUT_SCHEMAS: Mapping[str, pa.DataFrameSchema] = {
     "batch_outcomes": pa.DataFrameSchema(
         {
             **_columns("batch_id", "capacity", "canonical_status", "action", "status_after"),
-            **_columns("items_before", "items_removed", "items_held", "item_count", "open_slots", dtype=pl.Int64),
+            **_columns(
+                "items_before",
+                "items_removed",
+                "items_held",
+                "item_count",
+                "open_slots",
+                dtype=pl.Int64,
+            ),
         },
         checks=[
             _frame_check("item_count is never negative", pl.col("item_count") >= 0),
             _frame_check(
                 "an archived batch has no lines, lost some this run and is Archived",
                 ~pl.col("archived")
-                | ((pl.col("item_count") == 0) & (pl.col("items_removed") > 0) & (pl.col("status_after") == ARCHIVED)),
+                | (
+                    (pl.col("item_count") == 0)
+                    & (pl.col("items_removed") > 0)
+                    & (pl.col("status_after") == ARCHIVED)
+                ),
             ),
             _frame_check(
                 "a queued batch still has lines and its action is regenerate",
-                ~pl.col("queued") | ((pl.col("item_count") > 0) & (pl.col("action") == "regenerate")),
+                ~pl.col("queued")
+                | ((pl.col("item_count") > 0) & (pl.col("action") == "regenerate")),
             ),
             _frame_check(
                 "open_slots is 0 unless the action is refill and the batch was not archived",
-                (pl.col("open_slots") == 0) | ((pl.col("action") == "refill") & ~pl.col("archived")),
+                (pl.col("open_slots") == 0)
+                | ((pl.col("action") == "refill") & ~pl.col("archived")),
             ),
             _frame_check("open_slots is never negative", pl.col("open_slots") >= 0),
             _frame_check(
@@ -265,8 +291,12 @@ OUTPUT_SCHEMAS: Mapping[str, pa.DataFrameSchema] = {
         },
         strict=False,
     ),
-    "held_items.csv": pa.DataFrameSchema(_columns("batch_id", "order_id", "item_id", "batch_status"), strict=False),
-    "batch_items.csv": pa.DataFrameSchema(_columns("batch_id", "order_id", "item_id"), strict=False),
+    "held_items.csv": pa.DataFrameSchema(
+        _columns("batch_id", "order_id", "item_id", "batch_status"), strict=False
+    ),
+    "batch_items.csv": pa.DataFrameSchema(
+        _columns("batch_id", "order_id", "item_id"), strict=False
+    ),
     "batches.csv": pa.DataFrameSchema(
         {
             **_columns("batch_id", "status", "capacity"),
@@ -301,7 +331,10 @@ def validate_outputs(inputs: Inputs, outputs: Outputs) -> None:
         failures.append(
             f"batch lines lost: {inputs.batch_items.height} in, {kept} kept + {removed} removed"
         )
-    if outputs.batches.height != inputs.batches.height or outputs.orders.height != inputs.orders.height:
+    if (
+        outputs.batches.height != inputs.batches.height
+        or outputs.orders.height != inputs.orders.height
+    ):
         failures.append("batches.csv or orders.csv does not have one row per input row")
     if failures:
         raise InternalError(

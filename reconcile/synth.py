@@ -58,11 +58,7 @@ def _pick(choices: list[str], index: pl.Expr, seed: int, stream: int) -> pl.Expr
 
 
 def _shuffled(frame: pl.DataFrame, seed: int) -> pl.DataFrame:
-    return (
-        frame.with_row_index("_row")
-        .sort(_random(pl.col("_row"), seed, 99))
-        .drop("_row")
-    )
+    return frame.with_row_index("_row").sort(_random(pl.col("_row"), seed, 99)).drop("_row")
 
 
 def generate(folder: Path, lines: int, seed: int = 1) -> SynthCounts:
@@ -103,7 +99,9 @@ def generate(folder: Path, lines: int, seed: int = 1) -> SynthCounts:
         requested_by=pl.lit("cs-typo"),
     )
     cancellations = pl.concat([whole, single, unknown])
-    cancellations = pl.concat([cancellations, cancellations.head(max(1, cancellations.height // 200))])
+    cancellations = pl.concat(
+        [cancellations, cancellations.head(max(1, cancellations.height // 200))]
+    )
 
     folder.mkdir(parents=True, exist_ok=True)
     written = {

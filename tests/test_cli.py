@@ -32,7 +32,9 @@ def previous_output(tmp_path: Path) -> Path:
     ("policy", "golden"),
     [(None, "example"), (ROOT / "fixtures" / "policy.example.toml", "example_with_policy")],
 )
-def test_example_night_matches_golden_files(tmp_path: Path, policy: Path | None, golden: str) -> None:
+def test_example_night_matches_golden_files(
+    tmp_path: Path, policy: Path | None, golden: str
+) -> None:
     """It writes exactly the golden outputs for the shipped example night."""
     args = ["run", EXAMPLE, "--out", tmp_path / "out"] + (["--policy", policy] if policy else [])
     result = invoke(*args)
@@ -70,7 +72,10 @@ def test_run_json_prints_the_summary_and_quiet_prints_nothing(tmp_path: Path) ->
 
 def test_single_file_options_replace_files_of_the_folder(tmp_path: Path) -> None:
     """It reads each file option instead of that file in INPUT_DIR, and needs no INPUT_DIR with all four."""
-    files = {f"--{name.replace('_', '-')}": EXAMPLE / f"{name}.csv" for name in ("orders", "batches", "batch_items", "cancellations")}
+    files = {
+        f"--{name.replace('_', '-')}": EXAMPLE / f"{name}.csv"
+        for name in ("orders", "batches", "batch_items", "cancellations")
+    }
     args: list[str | Path] = ["run", "--out", tmp_path / "out"]
     for option, path in files.items():
         args += [option, path]
@@ -107,30 +112,70 @@ def test_help_ends_with_an_example_and_version_is_printed() -> None:
 
 INPUT_ERROR_CASES = [
     # role, case, exit status, text the report must contain
-    ("batch_items", "short_row", 65, "row 3, value \"B1,O2,I2\": row has 3 field(s), the header has 4"),
+    (
+        "batch_items",
+        "short_row",
+        65,
+        'row 3, value "B1,O2,I2": row has 3 field(s), the header has 4',
+    ),
     ("batch_items", "long_row", 65, "row has 5 field(s), the header has 4"),
     ("batch_items", "line_of_spaces", 65, "row has 1 field(s), the header has 4"),
-    ("batch_items", "unterminated_quote", 65, "a quoted field is still open at the end of the file"),
+    (
+        "batch_items",
+        "unterminated_quote",
+        65,
+        "a quoted field is still open at the end of the file",
+    ),
     ("batch_items", "junk_after_closing_quote", 65, "text after a closing quote"),
     ("batch_items", "not_utf8_cp1252", 65, "bytes that are not UTF-8: e9"),
     ("batch_items", "semicolon_delimited", 65, "required column batch_id is missing"),
     ("batch_items", "repeated_column", 65, "column name repeated (1):\n    row 1, column item_id"),
-    ("batch_items", "reserved_column", 65, "column 'action' is one the job appends to this file's outputs"),
+    (
+        "batch_items",
+        "reserved_column",
+        65,
+        "column 'action' is one the job appends to this file's outputs",
+    ),
     ("batch_items", "missing_column", 65, "required column order_id is missing"),
     ("batch_items", "zero_bytes", 65, "file is empty: no header row"),
-    ("batch_items", "empty_value", 65, "required value is empty (2):\n    row 2, column item_id, value \"\"\n    row 3, column order_id, value \" \""),
-    ("batch_items", "repeated_key", 65, "key repeated (2):\n    row 2, column item_id, value \"I1\"\n    row 3, column item_id, value \"I1\""),
-    ("batch_items", "unknown_batch_and_order", 65, "batch_id not in batches.csv (1):\n    row 3, column batch_id, value \"B9\""),
-    ("batches", "capacity_word", 65, "capacity is not a whole number (1):\n    row 2, column capacity, value \"ten\""),
-    ("batches", "capacity_negative", 65, "value \"-1\""),
-    ("batches", "capacity_decimal", 65, "value \"2.5\""),
-    ("batches", "capacity_leading_space", 65, "value \" 5\""),
-    ("batches", "capacity_empty", 65, "required value is empty (1):\n    row 2, column capacity, value \"\""),
+    (
+        "batch_items",
+        "empty_value",
+        65,
+        'required value is empty (2):\n    row 2, column item_id, value ""\n    row 3, column order_id, value " "',
+    ),
+    (
+        "batch_items",
+        "repeated_key",
+        65,
+        'key repeated (2):\n    row 2, column item_id, value "I1"\n    row 3, column item_id, value "I1"',
+    ),
+    (
+        "batch_items",
+        "unknown_batch_and_order",
+        65,
+        'batch_id not in batches.csv (1):\n    row 3, column batch_id, value "B9"',
+    ),
+    (
+        "batches",
+        "capacity_word",
+        65,
+        'capacity is not a whole number (1):\n    row 2, column capacity, value "ten"',
+    ),
+    ("batches", "capacity_negative", 65, 'value "-1"'),
+    ("batches", "capacity_decimal", 65, 'value "2.5"'),
+    ("batches", "capacity_leading_space", 65, 'value " 5"'),
+    (
+        "batches",
+        "capacity_empty",
+        65,
+        'required value is empty (1):\n    row 2, column capacity, value ""',
+    ),
     ("batches", "repeated_key", 65, "key repeated (2)"),
-    ("orders", "repeated_key", 65, "row 4, column order_id, value \"O1\""),
-    ("orders", "empty_value", 65, "row 2, column status, value \"\""),
+    ("orders", "repeated_key", 65, 'row 4, column order_id, value "O1"'),
+    ("orders", "empty_value", 65, 'row 2, column status, value ""'),
     ("cancellations", "reserved_column", 65, "column 'reason' is one the job appends"),
-    ("cancellations", "item_id_only_spaces", 65, "row 2, column item_id, value \"  \""),
+    ("cancellations", "item_id_only_spaces", 65, 'row 2, column item_id, value "  "'),
 ]
 
 
@@ -162,14 +207,19 @@ def test_unknown_statuses_are_listed_once_each_with_counts(tmp_path: Path) -> No
     ) in result.stdout
 
 
-def test_a_missing_file_exits_66_and_wins_over_bad_data(tmp_path: Path, previous_output: Path) -> None:
+def test_a_missing_file_exits_66_and_wins_over_bad_data(
+    tmp_path: Path, previous_output: Path
+) -> None:
     """It exits 66 when a file is missing, even when another file is also invalid."""
     folder = case_folder(tmp_path, "batch_items", "short_row")
     (folder / "orders.csv").unlink()
     before = snapshot(previous_output)
     result = invoke("run", folder, "--out", previous_output)
     assert result.exit_code == 66
-    assert f"orders.csv:\n  file is missing (1):\n    no file at {folder / 'orders.csv'}" in result.stderr
+    assert (
+        f"orders.csv:\n  file is missing (1):\n    no file at {folder / 'orders.csv'}"
+        in result.stderr
+    )
     assert "row has 3 field(s)" in result.stderr
     assert snapshot(previous_output) == before
 
@@ -186,8 +236,12 @@ def test_a_folder_where_a_file_should_be_exits_66(tmp_path: Path) -> None:
 @pytest.mark.parametrize("case", ["utf8_bom", "crlf", "empty_lines", "header_with_spaces"])
 def test_equivalent_inputs_give_identical_outputs(tmp_path: Path, case: str) -> None:
     """It writes byte-identical outputs for a BOM, CRLF, empty lines or padded headers."""
-    plain = invoke("run", case_folder(tmp_path, "batch_items", "valid"), "--out", tmp_path / "plain")
-    variant = invoke("run", case_folder(tmp_path, "batch_items", case), "--out", tmp_path / "variant")
+    plain = invoke(
+        "run", case_folder(tmp_path, "batch_items", "valid"), "--out", tmp_path / "plain"
+    )
+    variant = invoke(
+        "run", case_folder(tmp_path, "batch_items", case), "--out", tmp_path / "variant"
+    )
     assert plain.exit_code == variant.exit_code == 0
     strip = lambda files: {name: data for name, data in files.items() if name != "summary.json"}  # noqa: E731
     assert strip(snapshot(tmp_path / "plain")) == strip(snapshot(tmp_path / "variant"))
@@ -208,7 +262,10 @@ def test_header_only_inputs_give_header_only_outputs(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     files = snapshot(tmp_path / "out")
     assert files["batches.csv"] == b"batch_id,status,capacity,item_count,open_slots\n"
-    assert files["regeneration_queue.csv"] == b"batch_id,status,items_removed,items_remaining,capacity\n"
+    assert (
+        files["regeneration_queue.csv"]
+        == b"batch_id,status,items_removed,items_remaining,capacity\n"
+    )
     assert files["rejected_cancellations.csv"] == b"order_id,item_id,reason\n"
 
 
@@ -216,9 +273,15 @@ def test_header_only_inputs_give_header_only_outputs(tmp_path: Path) -> None:
     ("case", "message"),
     [
         ("not_toml.toml", "policy file {path}: not valid TOML"),
-        ("unknown_action.toml", 'policy file {path}: key "Pending RIP" has value "regen"; the value must be one of refill, regenerate, hold'),
+        (
+            "unknown_action.toml",
+            'policy file {path}: key "Pending RIP" has value "regen"; the value must be one of refill, regenerate, hold',
+        ),
         ("no_actions_table.toml", "policy file {path}: has no [actions] table"),
-        ("repeated_status.toml", 'policy file {path}: keys "Pending RIP" and " pending rip" name the same status'),
+        (
+            "repeated_status.toml",
+            'policy file {path}: keys "Pending RIP" and " pending rip" name the same status',
+        ),
         ("missing.toml", "policy file {path}: no such file"),
     ],
 )
@@ -240,15 +303,31 @@ def test_check_accepts_the_example(tmp_path: Path) -> None:
 def test_check_json_and_report_file(tmp_path: Path) -> None:
     """It prints every problem as JSON and writes them all to --report as CSV."""
     report = tmp_path / "problems.csv"
-    result = invoke("check", case_folder(tmp_path, "batches", "capacity_word"), "--format", "json", "--report", report)
+    result = invoke(
+        "check",
+        case_folder(tmp_path, "batches", "capacity_word"),
+        "--format",
+        "json",
+        "--report",
+        report,
+    )
     assert result.exit_code == 65
     content = json.loads(result.stdout)
     assert content["valid"] is False
     assert content["problems"] == [
-        {"file": "batches.csv", "row": 2, "column": "capacity", "value": "ten",
-         "problem": "capacity is not a whole number", "kind": "bad_capacity"}
+        {
+            "file": "batches.csv",
+            "row": 2,
+            "column": "capacity",
+            "value": "ten",
+            "problem": "capacity is not a whole number",
+            "kind": "bad_capacity",
+        }
     ]
-    assert report.read_text() == "file,row,column,value,problem\nbatches.csv,2,capacity,ten,capacity is not a whole number\n"
+    assert (
+        report.read_text()
+        == "file,row,column,value,problem\nbatches.csv,2,capacity,ten,capacity is not a whole number\n"
+    )
 
 
 def test_check_json_on_valid_input_includes_the_summary_a_run_would_give(tmp_path: Path) -> None:
@@ -263,12 +342,16 @@ def test_check_json_on_valid_input_includes_the_summary_a_run_would_give(tmp_pat
 def test_report_lists_at_most_20_per_kind_with_the_total(tmp_path: Path) -> None:
     """It shows the first 20 problems of a kind and says how many more there are."""
     rows = "".join(f"B1,O1,I{index}\n" for index in range(30))
-    folder = write_folder(tmp_path / "in", {
-        "orders.csv": "order_id,status\nO1,Open\n",
-        "batches.csv": "batch_id,status,capacity\nB1,Filling,4\n",
-        "batch_items.csv": "batch_id,order_id,item_id\n" + rows.replace("B1,O1,I", "B1,O1,,I", 25),
-        "cancellations.csv": "order_id\n",
-    })
+    folder = write_folder(
+        tmp_path / "in",
+        {
+            "orders.csv": "order_id,status\nO1,Open\n",
+            "batches.csv": "batch_id,status,capacity\nB1,Filling,4\n",
+            "batch_items.csv": "batch_id,order_id,item_id\n"
+            + rows.replace("B1,O1,I", "B1,O1,,I", 25),
+            "cancellations.csv": "order_id\n",
+        },
+    )
     result = invoke("check", folder)
     assert result.exit_code == 65
     assert "wrong number of fields (25):" in result.stdout

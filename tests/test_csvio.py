@@ -27,9 +27,7 @@ def problems_of(path: Path) -> list[dict[str, object]]:
     return result.problems.drop("kind").to_dicts()
 
 
-@pytest.mark.parametrize(
-    "case", ["valid", "utf8_bom", "crlf", "empty_lines", "header_with_spaces"]
-)
+@pytest.mark.parametrize("case", ["valid", "utf8_bom", "crlf", "empty_lines", "header_with_spaces"])
 def test_equivalent_spellings_read_the_same(case: str) -> None:
     """It reads a BOM, CRLF, empty lines and padded header names as the plain file."""
     result = read_csv_table(ITEMS / f"{case}.csv", "batch_items.csv")
@@ -76,21 +74,33 @@ def test_quoted_fields_hold_commas_quotes_and_line_breaks() -> None:
 def test_a_short_row_is_reported_not_padded() -> None:
     """It reports a row with too few fields, naming the row and the counts."""
     assert problems_of(ITEMS / "short_row.csv") == [
-        {"file": "batch_items.csv", "row": 3, "column": None, "value": "B1,O2,I2",
-         "problem": "row has 3 field(s), the header has 4"}
+        {
+            "file": "batch_items.csv",
+            "row": 3,
+            "column": None,
+            "value": "B1,O2,I2",
+            "problem": "row has 3 field(s), the header has 4",
+        }
     ]
 
 
 def test_a_long_row_is_reported() -> None:
     """It reports a row with too many fields."""
-    assert problems_of(ITEMS / "long_row.csv")[0]["problem"] == "row has 5 field(s), the header has 4"
+    assert (
+        problems_of(ITEMS / "long_row.csv")[0]["problem"] == "row has 5 field(s), the header has 4"
+    )
 
 
 def test_a_line_of_spaces_is_a_short_row() -> None:
     """It treats a line holding only spaces as a row, not an empty line."""
     assert problems_of(ITEMS / "line_of_spaces.csv") == [
-        {"file": "batch_items.csv", "row": 3, "column": None, "value": "   ",
-         "problem": "row has 1 field(s), the header has 4"}
+        {
+            "file": "batch_items.csv",
+            "row": 3,
+            "column": None,
+            "value": "   ",
+            "problem": "row has 1 field(s), the header has 4",
+        }
     ]
 
 
@@ -119,8 +129,13 @@ def test_bytes_that_are_not_utf8_are_reported_with_their_row() -> None:
 def test_a_repeated_column_name_is_reported() -> None:
     """It reports a header naming a column twice instead of renaming it."""
     assert problems_of(ITEMS / "repeated_column.csv") == [
-        {"file": "batch_items.csv", "row": 1, "column": "item_id", "value": "item_id",
-         "problem": "column name repeated"}
+        {
+            "file": "batch_items.csv",
+            "row": 1,
+            "column": "item_id",
+            "value": "item_id",
+            "problem": "column name repeated",
+        }
     ]
 
 
@@ -159,7 +174,8 @@ SPECTRUM = CORPORA / "csv-spectrum"
 
 @pytest.mark.skipif(not SPECTRUM.is_dir(), reason="../shared/corpora/csv-spectrum is not present")
 @pytest.mark.parametrize(
-    "name", sorted(path.stem for path in (SPECTRUM / "csvs").glob("*.csv")) if SPECTRUM.is_dir() else []
+    "name",
+    sorted(path.stem for path in (SPECTRUM / "csvs").glob("*.csv")) if SPECTRUM.is_dir() else [],
 )
 def test_csv_spectrum_conformance(name: str) -> None:
     """It reads every csv-spectrum file to exactly its expected rows."""

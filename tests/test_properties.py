@@ -29,11 +29,25 @@ PROPERTY_SETTINGS = settings(
 )
 
 TRICKY = st.sampled_from(
-    ['12" x 18"', '"quoted"', "a,b", "line\nbreak", "crlf\r\nbreak", "Öberg", "日本", "0042", " padded ", "", "x"]
+    [
+        '12" x 18"',
+        '"quoted"',
+        "a,b",
+        "line\nbreak",
+        "crlf\r\nbreak",
+        "Öberg",
+        "日本",
+        "0042",
+        " padded ",
+        "",
+        "x",
+    ]
 )
 ID_PARTS = st.sampled_from(["0", "007", "A", "a", "é", '"', ",", "\n", " ", "-", "Z9"])
 # A readable id: never blank, may hold quotes, commas and line breaks.
-IDS = st.lists(ID_PARTS, min_size=1, max_size=4).map("".join).filter(lambda text: text.strip() != "")
+IDS = (
+    st.lists(ID_PARTS, min_size=1, max_size=4).map("".join).filter(lambda text: text.strip() != "")
+)
 
 
 def odd_spelling(status: str, style: int) -> str:
@@ -59,7 +73,9 @@ class Night:
         return {
             "orders.csv": table(["order_id", "status", "note"], self.orders),
             "batches.csv": table(["batch_id", "status", "capacity", "site"], self.batches),
-            "batch_items.csv": table(["batch_id", "order_id", "item_id", "description"], self.items),
+            "batch_items.csv": table(
+                ["batch_id", "order_id", "item_id", "description"], self.items
+            ),
             "cancellations.csv": table(["order_id", "item_id", "requested_by"], self.cancellations),
         }
 
@@ -69,7 +85,10 @@ def nights(draw: st.DrawFn) -> Night:
     order_ids = draw(st.lists(IDS, min_size=1, max_size=8, unique=True))
     batch_ids = draw(st.lists(IDS, min_size=1, max_size=6, unique=True))
     item_ids = draw(st.lists(IDS, max_size=20, unique=True))
-    orders = [[order_id, draw(st.sampled_from(["Open", "On Hold", "Cancelled"])), draw(TRICKY)] for order_id in order_ids]
+    orders = [
+        [order_id, draw(st.sampled_from(["Open", "On Hold", "Cancelled"])), draw(TRICKY)]
+        for order_id in order_ids
+    ]
     batches = [
         [
             batch_id,
@@ -86,13 +105,19 @@ def nights(draw: st.DrawFn) -> Night:
     known_items = item_ids or ["none"]
     cancellation = st.one_of(
         st.tuples(st.sampled_from(order_ids), st.just("")),  # whole order
-        st.tuples(st.sampled_from(order_ids), st.sampled_from(known_items)),  # line, maybe mismatched
+        st.tuples(
+            st.sampled_from(order_ids), st.sampled_from(known_items)
+        ),  # line, maybe mismatched
         st.tuples(IDS, st.just("")),  # maybe unknown order
         st.tuples(st.sampled_from(order_ids), IDS),  # maybe an unbatched item
     )
-    picked = draw(st.lists(st.tuples(cancellation, st.sampled_from(["cs", "ops", "Öla"])), max_size=12))
+    picked = draw(
+        st.lists(st.tuples(cancellation, st.sampled_from(["cs", "ops", "Öla"])), max_size=12)
+    )
     cancellations = [[order_id, item_id, who] for (order_id, item_id), who in picked]
-    cancellations += draw(st.lists(st.sampled_from(cancellations), max_size=3)) if cancellations else []
+    cancellations += (
+        draw(st.lists(st.sampled_from(cancellations), max_size=3)) if cancellations else []
+    )
     return Night(orders, batches, items, cancellations)
 
 
@@ -133,7 +158,10 @@ def test_running_again_on_its_own_outputs_changes_nothing(night: Night) -> None:
     with tempfile.TemporaryDirectory() as temp:
         folder = Path(temp)
         first = run_night(night.files(), folder, "first")
-        again: dict[str, str | bytes] = {name: (first / name).read_bytes() for name in ("orders.csv", "batches.csv", "batch_items.csv")}
+        again: dict[str, str | bytes] = {
+            name: (first / name).read_bytes()
+            for name in ("orders.csv", "batches.csv", "batch_items.csv")
+        }
         again["cancellations.csv"] = night.files()["cancellations.csv"]
         second = run_night(again, folder, "second")
         for name in ("removed_items.csv", "regeneration_queue.csv", "archive_list.csv"):

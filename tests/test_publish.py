@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -39,7 +38,9 @@ def leftovers(out: Path) -> list[str]:
     )
 
 
-def failing_on_call(target: Callable[..., Any], fail_at: int, calls: list[int]) -> Callable[..., Any]:
+def failing_on_call(
+    target: Callable[..., Any], fail_at: int, calls: list[int]
+) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         calls[0] += 1
         if calls[0] == fail_at:
@@ -83,7 +84,9 @@ def test_a_failure_at_every_publish_step_leaves_the_previous_outputs(
     while True:
         calls = [0]
         for name in PUBLISH_CALLS:
-            monkeypatch.setattr(publish.os, name, failing_on_call(getattr(os, name), fail_at, calls))
+            monkeypatch.setattr(
+                publish.os, name, failing_on_call(getattr(os, name), fail_at, calls)
+            )
         result = invoke("run", EXAMPLE, "--out", previous)
         monkeypatch.undo()
         if calls[0] < fail_at:  # every step passed: this run published
@@ -241,8 +244,13 @@ def read_only_folder(tmp_path: Path) -> Iterator[Path]:
     folder.mkdir()
     os.chmod(folder, 0o555)
     immutable = os.geteuid() == 0
-    if immutable and subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode != 0:
-        pytest.skip("running as root and chattr +i is not available: no way to make a read-only folder")
+    if (
+        immutable
+        and subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode != 0
+    ):
+        pytest.skip(
+            "running as root and chattr +i is not available: no way to make a read-only folder"
+        )
     try:
         yield folder
     finally:
@@ -269,7 +277,10 @@ def test_an_output_path_that_is_a_file_exits_73(tmp_path: Path) -> None:
     target.write_text("not a folder")
     result = invoke("run", EXAMPLE, "--out", target)
     assert result.exit_code == 73
-    assert result.stderr == f"reconcile: cannot write outputs to {target}: it is a file, not a folder\n"
+    assert (
+        result.stderr
+        == f"reconcile: cannot write outputs to {target}: it is a file, not a folder\n"
+    )
     assert target.read_text() == "not a folder"
 
 
@@ -281,7 +292,9 @@ def test_an_ordinary_output_folder_is_taken_over_and_kept(tmp_path: Path) -> Non
     assert invoke("run", EXAMPLE, "--out", out, "-q").exit_code == 0
     assert out.is_symlink()
     assert snapshot(out) == snapshot(GOLDEN / "example")
-    kept = [path for path in publish.store_for(out).runs.iterdir() if path.name.endswith("-taken-over")]
+    kept = [
+        path for path in publish.store_for(out).runs.iterdir() if path.name.endswith("-taken-over")
+    ]
     assert len(kept) == 1 and (kept[0] / "notes.txt").read_text() == "yesterday"
 
 

@@ -79,7 +79,15 @@ def test_in_production_holds_cancelled_lines() -> None:
 
 @pytest.mark.parametrize(
     "status",
-    ["Pending RIP", "Sent to RIP", "Pending Production", "Sent to Production", "Pending Dispatch", "Dispatched", "Archived"],
+    [
+        "Pending RIP",
+        "Sent to RIP",
+        "Pending Production",
+        "Sent to Production",
+        "Pending Dispatch",
+        "Dispatched",
+        "Archived",
+    ],
 )
 def test_other_listed_statuses_hold(status: str) -> None:
     """It holds the lines of every listed status without a documented rule."""
@@ -99,7 +107,11 @@ def test_a_batch_emptied_by_the_run_is_archived_and_not_queued(status: str) -> N
 
 def test_a_batch_empty_before_the_run_is_left_as_it_is() -> None:
     """It leaves an already empty batch's status alone and does not archive it."""
-    out = run(night(["B1,Filling,007", "B2,Filling,1"], ["B2,O1,I1"], ["O9,"], orders=["O1,Open", "O9,Open"]))
+    out = run(
+        night(
+            ["B1,Filling,007", "B2,Filling,1"], ["B2,O1,I1"], ["O9,"], orders=["O1,Open", "O9,Open"]
+        )
+    )
     assert rows(out.batches)[0] == ("B1", "Filling", "007", 0, 7)
     assert out.archive_list.height == 0
 
@@ -107,7 +119,12 @@ def test_a_batch_empty_before_the_run_is_left_as_it_is() -> None:
 def test_whole_order_cancellation_sets_order_cancelled_even_when_held() -> None:
     """It sets Cancelled on every whole-order cancellation, batched, held or not batched."""
     out = run(
-        night(["B1,In Production,3"], ["B1,O1,I1"], ["O1,", "O3,"], orders=["O1,Open", "O2,Open", "O3,New"])
+        night(
+            ["B1,In Production,3"],
+            ["B1,O1,I1"],
+            ["O1,", "O3,"],
+            orders=["O1,Open", "O2,Open", "O3,New"],
+        )
     )
     assert rows(out.orders) == [("O1", "Cancelled"), ("O2", "Open"), ("O3", "Cancelled")]
 
@@ -130,7 +147,10 @@ def test_line_cancellation_of_an_unbatched_item_has_no_effect() -> None:
 def test_unknown_order_is_rejected_before_item_order_mismatch() -> None:
     """It rejects an unknown order as unknown_order, even when its item is batched elsewhere."""
     out = run(night(["B1,Filling,3"], ["B1,O1,I1"], ["O9,I1", "O9,"]))
-    assert rows(out.rejected_cancellations) == [("O9", "", "unknown_order"), ("O9", "I1", "unknown_order")]
+    assert rows(out.rejected_cancellations) == [
+        ("O9", "", "unknown_order"),
+        ("O9", "I1", "unknown_order"),
+    ]
     assert out.removed_items.height == 0
 
 
@@ -166,7 +186,9 @@ def test_cancellations_without_item_id_column_cancel_whole_orders() -> None:
 
 def test_statuses_match_trimmed_and_case_insensitive_and_are_written_canonical() -> None:
     """It matches '  pending generation ' to Pending Generation and writes the canonical spelling."""
-    out = run(night(["B1,  pending generation ,4", "B2,FILLING,2"], ["B1,O1,I1", "B1,O2,I2"], ["O2,"]))
+    out = run(
+        night(["B1,  pending generation ,4", "B2,FILLING,2"], ["B1,O1,I1", "B1,O2,I2"], ["O2,"])
+    )
     assert rows(out.regeneration_queue) == [("B1", "Pending Generation", 1, 1, "4")]
     assert [row[1] for row in rows(out.batches)] == ["Pending Generation", "Filling"]
     assert rows(out.removed_items)[0][3] == "Pending Generation"
@@ -175,7 +197,9 @@ def test_statuses_match_trimmed_and_case_insensitive_and_are_written_canonical()
 def test_policy_overrides_and_adds_statuses(tmp_path: Path) -> None:
     """It applies a policy file's action to a listed status and to a new one."""
     policy_file = tmp_path / "policy.toml"
-    policy_file.write_text('[actions]\n" pending production" = "regenerate"\n"Quality Check " = "refill"\n')
+    policy_file.write_text(
+        '[actions]\n" pending production" = "regenerate"\n"Quality Check " = "refill"\n'
+    )
     policy = load_policy(policy_file)
     inputs = night(
         ["B1,Pending Production,4", "B2,quality check,3"],
@@ -198,22 +222,38 @@ def test_batches_input_item_count_and_open_slots_are_recomputed() -> None:
     inputs = night(["B1,Filling,3"], ["B1,O1,I1"], ["O9,"], orders=["O1,Open", "O9,Open"])
     inputs = Inputs(
         orders=inputs.orders,
-        batches=frame("batch_id,item_count,status,open_slots,capacity,site", "B1,99,Filling,99,3,Leeds"),
+        batches=frame(
+            "batch_id,item_count,status,open_slots,capacity,site", "B1,99,Filling,99,3,Leeds"
+        ),
         batch_items=inputs.batch_items,
         cancellations=inputs.cancellations,
     )
     out = reconcile(inputs, default_policy())
-    assert out.batches.columns == ["batch_id", "status", "capacity", "site", "item_count", "open_slots"]
+    assert out.batches.columns == [
+        "batch_id",
+        "status",
+        "capacity",
+        "site",
+        "item_count",
+        "open_slots",
+    ]
     assert rows(out.batches) == [("B1", "Filling", "3", "Leeds", 1, 2)]
 
 
 def test_outputs_are_sorted_by_contract_keys_in_byte_order() -> None:
     """It sorts lines by (batch_id, item_id) comparing code points, not numbers or locale."""
     out = run(
-        night(["b1,Filling,9", "B1,Filling,9", "Ä1,Filling,9"], ["b1,O1,I1", "B1,O1,I10", "B1,O1,I9", "Ä1,O1,I2"], ["O9,"],
-              orders=["O1,Open", "O9,Open"])
+        night(
+            ["b1,Filling,9", "B1,Filling,9", "Ä1,Filling,9"],
+            ["b1,O1,I1", "B1,O1,I10", "B1,O1,I9", "Ä1,O1,I2"],
+            ["O9,"],
+            orders=["O1,Open", "O9,Open"],
+        )
     )
     assert [(row[0], row[2]) for row in rows(out.batch_items)] == [
-        ("B1", "I10"), ("B1", "I9"), ("b1", "I1"), ("Ä1", "I2")
+        ("B1", "I10"),
+        ("B1", "I9"),
+        ("b1", "I1"),
+        ("Ä1", "I2"),
     ]
     assert [row[0] for row in rows(out.batches)] == ["B1", "b1", "Ä1"]
