@@ -21,9 +21,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -245,3 +247,7 @@ def write_csv(frame: pl.DataFrame, path: Path) -> None:
 
 def write_text(text: str, path: Path) -> None:
     path.write_bytes(text.encode("utf-8"))
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_bytes().decode("utf-8"))

@@ -1,0 +1,134 @@
+"""reconcile diff: keyed comparison of two output folders, in three formats."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLE, GOLDEN, invoke
+
+TWO_MORE_CANCELLATIONS = (
+    'O-0009,,cs-dana,customer moved house\nO-0021,000133,cs-dana,"line cancelled: duplicate mug"\n'
+)
+
+
+@pytest.fixture
+def folders(tmp_path: Path) -> tuple[Path, Path]:
+    """The example night's outputs, and those of the same night with two more cancellations."""
+    more = tmp_path / "more"
+    shutil.copytree(EXAMPLE, more)
+    with (more / "cancellations.csv").open("a") as file:
+        file.write(TWO_MORE_CANCELLATIONS)
+    old, new = tmp_path / "old", tmp_path / "new"
+    assert invoke("run", EXAMPLE, "--out", old, "-q").exit_code == 0
+    assert invoke("run", more, "--out", new, "-q").exit_code == 0
+    return old, new
+
+
+def copy_of(folder: Path, target: Path) -> Path:
+    shutil.copytree(folder, target, symlinks=False)
+    return target
+
+
+def test_identical_folders_exit_0(folders: tuple[Path, Path]) -> None:
+    """It says every file is identical and exits 0."""
+    old, _ = folders
+    result = invoke("diff", old, old)
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[0] == "batch_items.csv: identical"
+    assert all(line.endswith(": identical") for line in result.stdout.splitlines())
+
+
+def test_changes_are_shown_by_key_with_old_and_new_values(folders: tuple[Path, Path]) -> None:
+    """It lists removed and added rows and changed columns as old -> new, and exits 1."""
+    result = invoke("diff", *folders)
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert "batch_items.csv: 0 added, 2 removed, 0 changed (key: batch_id, item_id)" in lines
+    assert "    ~ B-1003: item_count 4 -> 2" in lines
+    assert "    ~ O-0009: status In Production -> Cancelled" in lines
+    assert "    ~ cancellations.distinct: 15 -> 17" in lines
+
+
+def test_markdown_report_matches_golden(folders: tuple[Path, Path]) -> None:
+    """It renders the review tables exactly as the golden markdown."""
+    result = invoke("diff", *folders, "--format", "markdown")
+    assert result.exit_code == 1
+    assert result.stdout == (GOLDEN / "diff_two_more_cancellations.md").read_text()
+
+
+def test_json_report_holds_everything(folders: tuple[Path, Path]) -> None:
+    """It reports every row and every change as JSON."""
+    result = invoke("diff", *folders, "--format", "json")
+    content = json.loads(result.stdout)
+    assert content["identical"] is False
+    batches = next(item for item in content["files"] if item["file"] == "batches.csv")
+    assert batches["changed"] == [
+        {"batch_id": "B-1003", "column": "item_count", "old": "4", "new": "2"}
+    ]
+    assert batches["counts"] == {"added": 0, "removed": 0, "changed": 1}
+
+
+def test_file_option_limits_the_comparison(folders: tuple[Path, Path]) -> None:
+    """It compares only the file named by --file."""
+    result = invoke("diff", *folders, "--file", "orders.csv")
+    assert result.exit_code == 1
+    assert result.stdout == (
+        "orders.csv: 0 added, 0 removed, 1 changed (key: order_id)\n"
+        "  changed:\n"
+        "    ~ O-0009: status In Production -> Cancelled\n"
+    )
+
+
+def test_added_removed_and_extra_columns(tmp_path: Path, folders: tuple[Path, Path]) -> None:
+    """It reports rows added and removed, and columns present on one side only."""
+    old = copy_of(folders[0], tmp_path / "a")
+    new = copy_of(folders[0], tmp_path / "b")
+    (new / "archive_list.csv").write_text(
+        "batch_id,previous_status,items_removed,note\nB-1002,Filling,3,x\nB-2000,Filling,1,y\n"
+    )
+    (old / "archive_list.csv").write_text(
+        "batch_id,previous_status,items_removed\nB-1002,Filling,3\nB-1005,Pending Generation,3\n"
+    )
+    result = invoke("diff", old, new, "--file", "archive_list.csv")
+    assert result.exit_code == 1
+    assert result.stdout == (
+        "archive_list.csv: 1 added, 1 removed, 0 changed (key: batch_id)\n"
+        "  columns only in new: note\n"
+        "  added:\n"
+        "    + batch_id=B-2000, previous_status=Filling, items_removed=1, note=y\n"
+        "  removed:\n"
+        "    - batch_id=B-1005, previous_status=Pending Generation, items_removed=3\n"
+    )
+
+
+def test_a_file_on_one_side_only_is_reported(tmp_path: Path, folders: tuple[Path, Path]) -> None:
+    """It reports an output file missing from one folder."""
+    old = copy_of(folders[0], tmp_path / "a")
+    new = copy_of(folders[0], tmp_path / "b")
+    (new / "held_items.csv").unlink()
+    result = invoke("diff", old, new)
+    assert result.exit_code == 1
+    assert "held_items.csv: only in the old folder" in result.stdout.splitlines()
+
+
+def test_a_missing_folder_or_unreadable_file_exits_2(
+    tmp_path: Path, folders: tuple[Path, Path]
+) -> None:
+    """It exits 2 with one message for a missing folder or a file it cannot read."""
+    missing = invoke("diff", folders[0], tmp_path / "nope")
+    assert (missing.exit_code, missing.stderr) == (
+        2,
+        f"reconcile: {tmp_path / 'nope'}: no such folder\n",
+    )
+    broken = copy_of(folders[0], tmp_path / "broken")
+    (broken / "orders.csv").write_text('order_id,status\n"O1,Open\n')
+    result = invoke("diff", folders[0], broken)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"reconcile: cannot read {broken / 'orders.csv'} row 2: "
+        "a quoted field is still open at the end of the file\n"
+    )
