@@ -127,11 +127,20 @@ def compare_tables(name: str, old: pl.DataFrame, new: pl.DataFrame) -> FileDiff:
     old_keyed = old.with_columns(pl.int_range(pl.len()).over(key).alias(OCCURRENCE))
     new_keyed = new.with_columns(pl.int_range(pl.len()).over(key).alias(OCCURRENCE))
     join_on = [*key, OCCURRENCE]
-    added = new_keyed.join(old_keyed.select(join_on), on=join_on, how="anti").drop(OCCURRENCE)
-    removed = old_keyed.join(new_keyed.select(join_on), on=join_on, how="anti").drop(OCCURRENCE)
+    # an empty value (null) is a value like any other here
+    added = new_keyed.join(
+        old_keyed.select(join_on), on=join_on, how="anti", nulls_equal=True
+    ).drop(OCCURRENCE)
+    removed = old_keyed.join(
+        new_keyed.select(join_on), on=join_on, how="anti", nulls_equal=True
+    ).drop(OCCURRENCE)
     compared = [column for column in common if column not in key]
     both = old_keyed.select(*join_on, *compared).join(
-        new_keyed.select(*join_on, *compared), on=join_on, how="inner", suffix="__new"
+        new_keyed.select(*join_on, *compared),
+        on=join_on,
+        how="inner",
+        suffix="__new",
+        nulls_equal=True,
     )
     differs = [pl.col(column).ne_missing(pl.col(f"{column}__new")) for column in compared]
     changed = both.filter(pl.any_horizontal(differs)) if differs else both.clear()

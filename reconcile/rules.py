@@ -1,7 +1,8 @@
 """The reconciliation rules: input DataFrames and a policy in, the named outputs out.
 
-Pure: no file access, no printing. Every frame is all-text as read; the inputs
-are assumed valid (``schemas.validate_inputs`` ran first).
+Pure: no file access, no printing. Every frame is all-text as read, an empty
+value being null; the inputs are assumed valid (``schemas.validate_inputs`` ran
+first).
 
 Order is decided once: ``sort_inputs`` sorts orders, batches and batch lines by
 their contract keys, and every later step filters them or joins onto them
@@ -103,8 +104,8 @@ def apply_rules(inputs: Inputs, policy: Policy) -> Outputs:
     distinct_cancellations = cancellations.unique(maintain_order=True)
     judged = judge_cancellations(distinct_cancellations, inputs.orders, inputs.batch_items)
     applied = judged.filter(pl.col("reason").is_null())
-    cancelled_orders = applied.filter(pl.col("item_id") == "").get_column("order_id").unique()
-    cancelled_items = applied.filter(pl.col("item_id") != "").get_column("item_id").unique()
+    cancelled_orders = applied.filter(pl.col("item_id").is_null()).get_column("order_id").unique()
+    cancelled_items = applied.filter(pl.col("item_id").is_not_null()).get_column("item_id").unique()
 
     lines = mark_cancelled_lines(
         inputs.batch_items, batch_actions, cancelled_orders, cancelled_items
@@ -153,7 +154,7 @@ def with_item_id(cancellations: pl.DataFrame) -> pl.DataFrame:
     """Cancellations with an ``item_id`` column; without one, every row cancels a whole order."""
     if "item_id" in cancellations.columns:
         return cancellations
-    return cancellations.with_columns(item_id=pl.lit("", pl.String))
+    return cancellations.with_columns(item_id=pl.lit(None, pl.String))
 
 
 def judge_cancellations(
@@ -167,7 +168,7 @@ def judge_cancellations(
             reason=pl.when(~pl.col("order_id").is_in(orders.get_column("order_id").implode()))
             .then(pl.lit("unknown_order"))
             .when(
-                (pl.col("item_id") != "")
+                pl.col("item_id").is_not_null()
                 & pl.col("batched_order_id").is_not_null()
                 & (pl.col("batched_order_id") != pl.col("order_id"))
             )
@@ -295,8 +296,8 @@ def _with_counts(
             "rows": cancellations.height,
             "distinct": distinct_cancellations.height,
             "applied": applied.height,
-            "whole_order": applied.filter(pl.col("item_id") == "").height,
-            "line": applied.filter(pl.col("item_id") != "").height,
+            "whole_order": applied.filter(pl.col("item_id").is_null()).height,
+            "line": applied.filter(pl.col("item_id").is_not_null()).height,
             "rejected": {
                 reason: judged.filter(pl.col("reason") == reason).height
                 for reason in REJECTION_REASONS

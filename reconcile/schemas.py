@@ -67,23 +67,34 @@ def _check(kind: str, condition: Callable[[str], pl.Expr]) -> pa.Check:
     return pa.Check(run, name=kind, error=kind)
 
 
-def _not_blank(column: str) -> pl.Expr:
-    return pl.col(column).str.strip_chars().str.len_bytes() > 0
+def _blank_or_has_text(column: str) -> pl.Expr:
+    """Null (reported as empty by Pandera's not-nullable check) or holding a non-space."""
+    return pl.col(column).is_null() | pl.col(column).str.contains(r"\S")
 
 
-NOT_BLANK = _check("empty_value", _not_blank)
+def _unique(column: str) -> pl.Expr:
+    """Whether the column's values are unique: one scalar, from 64-bit hashes.
+
+    Equal values hash alike, so distinct hashes prove uniqueness; a collision only
+    sends us to the exact listing in ``repeated_keys``, which finds nothing.
+    """
+    return pl.col(column).hash().n_unique() == pl.len()
+
+
+NOT_BLANK = _check("empty_value", _blank_or_has_text)
 # An optional item_id is either empty (whole order) or a real id: one of only
 # spaces would otherwise silently cancel a whole order.
-NOT_ONLY_SPACES = _check(
-    "empty_value", lambda c: (pl.col(c) == "") | (pl.col(c).str.strip_chars() != "")
-)
+NOT_ONLY_SPACES = NOT_BLANK
+UNIQUE = _check("repeated_key", _unique)
 CAPACITY_DIGITS = _check(
-    "bad_capacity",
-    lambda c: pl.col(c).str.contains(r"^[0-9]+$") | ~_not_blank(c),
+    "bad_capacity", lambda c: pl.col(c).is_null() | pl.col(c).str.contains(r"^[0-9]+$")
 )
 CAPACITY_SIZE = _check(
     "capacity_too_large",
-    lambda c: pl.col(c).str.strip_chars_start("0").str.len_bytes() <= MAX_CAPACITY_DIGITS,
+    lambda c: (
+        pl.col(c).is_null()
+        | (pl.col(c).str.strip_chars_start("0").str.len_bytes() <= MAX_CAPACITY_DIGITS)
+    ),
 )
 
 
@@ -92,7 +103,7 @@ def input_schema(file: str, policy: Policy) -> pa.DataFrameSchema:
     known_keys = policy_table(policy).get_column("status_key")
     known_status = _check(
         "unknown_status",
-        lambda c: status_key(c).is_in(known_keys.implode()) | ~_not_blank(c),
+        lambda c: pl.col(c).is_null() | status_key(c).is_in(known_keys.implode()),
     )
     extra_checks: dict[tuple[str, str], list[pa.Check]] = {
         (BATCHES, "status"): [known_status],
@@ -101,13 +112,18 @@ def input_schema(file: str, policy: Policy) -> pa.DataFrameSchema:
     columns = {
         name: pa.Column(
             pl.String,
-            checks=[NOT_BLANK, *extra_checks.get((file, name), [])],
-            unique=KEY_COLUMNS.get(file) == name,
+            checks=[
+                NOT_BLANK,
+                *([UNIQUE] if KEY_COLUMNS.get(file) == name else []),
+                *extra_checks.get((file, name), []),
+            ],
         )
         for name in REQUIRED_COLUMNS[file]
     }
     if file == CANCELLATIONS:
-        columns["item_id"] = pa.Column(pl.String, checks=[NOT_ONLY_SPACES], required=False)
+        columns["item_id"] = pa.Column(
+            pl.String, checks=[NOT_ONLY_SPACES], required=False, nullable=True
+        )
     return pa.DataFrameSchema(columns, strict=False, name=file)
 
 
@@ -147,11 +163,16 @@ def _pandera_problems(table: CsvTable, schema: pa.DataFrameSchema) -> pl.DataFra
 
 def _translate(table: CsvTable, failures: pl.DataFrame) -> pl.DataFrame:
     """Pandera failure cases -> problem rows, with the index turned into a file line."""
+    # The uniqueness check answers for the whole column; list the repeated rows exactly.
+    repeated_columns = (
+        failures.filter(pl.col("check") == "repeated_key").get_column("column").unique().sort()
+    )
+    per_row = failures.filter(pl.col("check") != "repeated_key")
     kind = (
         pl.when(pl.col("check") == "column_in_dataframe")
         .then(pl.lit("missing_column"))
-        .when(pl.col("check") == "field_uniqueness")
-        .then(pl.lit("repeated_key"))
+        .when(pl.col("check") == "not_nullable")
+        .then(pl.lit("empty_value"))
         .when(pl.col("check").is_in(list(KINDS)))
         .then(pl.col("check"))
         .otherwise(pl.lit("invalid_value"))
@@ -162,21 +183,42 @@ def _translate(table: CsvTable, failures: pl.DataFrame) -> pl.DataFrame:
         return_dtype=pl.String,
     )
     missing_column = pl.col("kind") == "missing_column"
-    line_of_index = pl.DataFrame(
-        {"index": pl.int_range(table.lines.len(), eager=True), "line": table.lines}
-    )
-    return (
-        failures.with_columns(kind=kind, index=pl.col("index").cast(pl.Int64))
-        .join(line_of_index, on="index", how="left", maintain_order="left")
+    translated = (
+        per_row.with_columns(kind=kind, index=pl.col("index").cast(pl.Int64))
+        .join(_line_of_index(table), on="index", how="left", maintain_order="left")
         .select(
             file=pl.lit(table.label),
             row=pl.when(missing_column).then(pl.lit(1, pl.Int64)).otherwise(pl.col("line")),
             column=pl.when(missing_column).then(pl.col("failure_case")).otherwise(pl.col("column")),
-            value=pl.when(missing_column).then(pl.lit("")).otherwise(pl.col("failure_case")),
+            value=pl.when(missing_column)
+            .then(pl.lit(""))
+            .otherwise(pl.col("failure_case").fill_null("")),
             problem=pl.when(missing_column)
             .then(pl.format("required column {} is missing", pl.col("failure_case")))
             .otherwise(problem_text),
             kind="kind",
+        )
+    )
+    return concat_problems([translated, *(repeated_keys(table, name) for name in repeated_columns)])
+
+
+def _line_of_index(table: CsvTable) -> pl.DataFrame:
+    return pl.DataFrame({"index": pl.int_range(table.lines.len(), eager=True), "line": table.lines})
+
+
+def repeated_keys(table: CsvTable, column: str) -> pl.DataFrame:
+    """Every row whose (non-empty) key value appears more than once."""
+    return (
+        table.frame.select(pl.col(column).alias("value"))
+        .with_columns(table.lines.alias("row"))
+        .filter(pl.col("value").is_not_null() & pl.col("value").is_duplicated())
+        .select(
+            file=pl.lit(table.label),
+            row="row",
+            column=pl.lit(column),
+            value="value",
+            problem=pl.lit(KINDS["repeated_key"][0]),
+            kind=pl.lit("repeated_key"),
         )
     )
 

@@ -15,7 +15,8 @@ def frame(header: str, *rows: str) -> pl.DataFrame:
     names = header.split(",")
     records = [row.split(",") for row in rows]
     return pl.DataFrame(
-        {name: [record[index] for record in records] for index, name in enumerate(names)},
+        # an empty value is null, as the reader gives it
+        {name: [record[index] or None for record in records] for index, name in enumerate(names)},
         schema={name: pl.String for name in names},
     )
 
@@ -148,7 +149,7 @@ def test_unknown_order_is_rejected_before_item_order_mismatch() -> None:
     """It rejects an unknown order as unknown_order, even when its item is batched elsewhere."""
     out = run(night(["B1,Filling,3"], ["B1,O1,I1"], ["O9,I1", "O9,"]))
     assert rows(out.rejected_cancellations) == [
-        ("O9", "", "unknown_order"),
+        ("O9", None, "unknown_order"),
         ("O9", "I1", "unknown_order"),
     ]
     assert out.removed_items.height == 0
@@ -164,7 +165,7 @@ def test_item_batched_under_another_order_is_rejected() -> None:
 def test_duplicate_cancellations_count_once_and_are_written_once() -> None:
     """It applies, counts and writes a repeated cancellation row once."""
     out = run(night(["B1,Filling,3"], ["B1,O1,I1"], ["O1,", "O1,", "O9,", "O9,"]))
-    assert rows(out.rejected_cancellations) == [("O9", "", "unknown_order")]
+    assert rows(out.rejected_cancellations) == [("O9", None, "unknown_order")]
     assert out.counts["cancellations"] == {
         "rows": 4,
         "distinct": 2,
