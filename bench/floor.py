@@ -26,7 +26,9 @@ SORTED_OUTPUTS = {
 def main(source: Path, target: Path) -> None:
     target.mkdir(parents=True, exist_ok=True)
     for name, keys in SORTED_OUTPUTS.items():
-        pl.scan_csv(source / name, infer_schema=False, quote_char=QUOTE).sort(keys).sink_csv(target / name)
+        pl.scan_csv(source / name, infer_schema=False, quote_char=QUOTE).sort(keys).sink_csv(
+            target / name
+        )
     pl.scan_csv(source / "cancellations.csv", infer_schema=False, quote_char=QUOTE).collect()
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 
 import polars as pl
 
+from reconcile.lookup import is_in, lookup
 from reconcile.policy import ARCHIVED, CANCELLED, Policy
 
 # The columns the job appends to outputs; an input column of the same name is an
@@ -25,6 +26,7 @@ APPENDED_TO_CANCELLATIONS = ("reason",)
 COMPUTED_BATCH_COLUMNS = ("item_count", "open_slots")
 
 REJECTION_REASONS = ("unknown_order", "item_order_mismatch")
+LINE_BATCH = "__line_batch"
 
 
 @dataclass(frozen=True)
@@ -86,19 +88,46 @@ def reconcile(inputs: Inputs, policy: Policy) -> Outputs:
     return apply_rules(sort_inputs(inputs), policy)
 
 
-def sort_inputs(inputs: Inputs) -> Inputs:
-    """Inputs in their outputs' order: orders by order_id, batches by batch_id, lines by
-    (batch_id, item_id). Keys are unique, so the order is total."""
-    return Inputs(
-        orders=inputs.orders.sort("order_id"),
-        batches=inputs.batches.sort("batch_id"),
-        batch_items=inputs.batch_items.sort("batch_id", "item_id"),
-        cancellations=inputs.cancellations,
+@dataclass(frozen=True)
+class SortedInputs:
+    """Inputs in their outputs' order, and each batch line's batch as a row number.
+
+    ``line_batch[i]`` is the row of ``inputs.batches`` that batch line ``i`` sits in,
+    so per-line batch facts are gathers, not joins on text keys.
+    """
+
+    inputs: Inputs
+    line_batch: pl.Series
+
+
+def sort_inputs(inputs: Inputs) -> SortedInputs:
+    """Orders by order_id, batches by batch_id, lines by (batch_id, item_id).
+
+    Lines are sorted by their batch's row in the sorted batches, then item_id:
+    the same order, with integers where most comparisons happen (much cheaper
+    than comparing two text keys). Keys are unique, so the order is total.
+    """
+    batches = inputs.batches.sort("batch_id")
+    batch_rows = batches.select("batch_id").with_row_index(LINE_BATCH)
+    ranked = inputs.batch_items.with_columns(
+        lookup(inputs.batch_items.get_column("batch_id"), batch_rows, "batch_id").get_column(
+            LINE_BATCH
+        )
+    ).sort(LINE_BATCH, "item_id")
+    return SortedInputs(
+        Inputs(
+            orders=inputs.orders.sort("order_id"),
+            batches=batches,
+            batch_items=ranked.drop(LINE_BATCH),
+            cancellations=inputs.cancellations,
+        ),
+        ranked.get_column(LINE_BATCH),
     )
 
 
-def apply_rules(inputs: Inputs, policy: Policy) -> Outputs:
-    """The rules, on inputs sorted by ``sort_inputs`` (outputs keep that order)."""
+def apply_rules(sorted_inputs: SortedInputs, policy: Policy) -> Outputs:
+    """The rules, on ``sort_inputs``' result (outputs keep its order)."""
+    inputs, line_batch = sorted_inputs.inputs, sorted_inputs.line_batch
     batch_actions = classify_batches(inputs.batches, policy)
     cancellations = with_item_id(inputs.cancellations)
     distinct_cancellations = cancellations.unique(maintain_order=True)
@@ -107,22 +136,26 @@ def apply_rules(inputs: Inputs, policy: Policy) -> Outputs:
     cancelled_orders = applied.filter(pl.col("item_id").is_null()).get_column("order_id").unique()
     cancelled_items = applied.filter(pl.col("item_id").is_not_null()).get_column("item_id").unique()
 
-    lines = mark_cancelled_lines(
-        inputs.batch_items, batch_actions, cancelled_orders, cancelled_items
+    items = inputs.batch_items
+    cancelled = is_in(items.get_column("order_id"), cancelled_orders) | is_in(
+        items.get_column("item_id"), cancelled_items
     )
-    removed = pl.col("cancelled") & pl.col("action").is_in(["refill", "regenerate"])
-    held = pl.col("cancelled") & (pl.col("action") == "hold")
-    item_columns = inputs.batch_items.columns
+    batch_action = batch_actions.get_column("action").gather(line_batch)
+    removed = cancelled & batch_action.is_in(["refill", "regenerate"])
+    held = cancelled & (batch_action == "hold")
+    outcomes = batch_outcomes(batch_actions, line_batch, removed, held)
 
-    outcomes = batch_outcomes(batch_actions, lines)
+    def with_batch_facts(mask: pl.Series, *facts: str) -> pl.DataFrame:
+        """The lines under ``mask``, with their batch's status before the run (and action)."""
+        of_batch = batch_actions.select(
+            pl.col("canonical_status").alias("batch_status"), "action"
+        ).gather(line_batch.filter(mask))
+        return pl.concat([items.filter(mask), of_batch.select(facts)], how="horizontal")
+
     outputs = Outputs(
-        batch_items=lines.filter(~removed).select(item_columns),
-        removed_items=lines.filter(removed).select(
-            *item_columns, pl.col("canonical_status").alias("batch_status"), "action"
-        ),
-        held_items=lines.filter(held).select(
-            *item_columns, pl.col("canonical_status").alias("batch_status")
-        ),
+        batch_items=items.filter(~removed),
+        removed_items=with_batch_facts(removed, "batch_status", "action"),
+        held_items=with_batch_facts(held, "batch_status"),
         batches=updated_batches(inputs.batches, outcomes),
         regeneration_queue=outcomes.filter(pl.col("queued")).select(
             "batch_id",
@@ -142,7 +175,7 @@ def apply_rules(inputs: Inputs, policy: Policy) -> Outputs:
 
 
 def classify_batches(batches: pl.DataFrame, policy: Policy) -> pl.DataFrame:
-    """batch_id, capacity, canonical_status and action for every batch."""
+    """batch_id, capacity, canonical_status and action for every batch, in input order."""
     return (
         batches.select("batch_id", "capacity", status_key("status").alias("status_key"))
         .join(policy_table(policy), on="status_key", how="left", maintain_order="left")
@@ -161,11 +194,19 @@ def judge_cancellations(
     cancellations: pl.DataFrame, orders: pl.DataFrame, batch_items: pl.DataFrame
 ) -> pl.DataFrame:
     """Each cancellation row with ``reason``: the first rejection reason that applies, else null."""
-    batched_under = batch_items.select("item_id", pl.col("order_id").alias("batched_order_id"))
+    order_ids = cancellations.get_column("order_id")
+    known_order = lookup(order_ids, orders.select("order_id"), "order_id").get_column("order_id")
+    # Only lines whose item is named by a cancellation matter; find them from the big side.
+    named_items = cancellations.get_column("item_id").drop_nulls()
+    item_ids = batch_items.get_column("item_id")
+    batched_under = batch_items.filter(is_in(item_ids, named_items)).select(
+        "item_id", pl.col("order_id").alias("batched_order_id")
+    )
     return (
-        cancellations.join(batched_under, on="item_id", how="left", maintain_order="left")
+        cancellations.with_columns(known_order.is_not_null().alias("known_order"))
+        .join(batched_under, on="item_id", how="left", maintain_order="left")
         .with_columns(
-            reason=pl.when(~pl.col("order_id").is_in(orders.get_column("order_id").implode()))
+            reason=pl.when(~pl.col("known_order"))
             .then(pl.lit("unknown_order"))
             .when(
                 pl.col("item_id").is_not_null()
@@ -174,39 +215,28 @@ def judge_cancellations(
             )
             .then(pl.lit("item_order_mismatch"))
         )
-        .drop("batched_order_id")
+        .drop("batched_order_id", "known_order")
     )
 
 
-def mark_cancelled_lines(
-    batch_items: pl.DataFrame,
-    batch_actions: pl.DataFrame,
-    cancelled_orders: pl.Series,
-    cancelled_items: pl.Series,
+def batch_outcomes(
+    batch_actions: pl.DataFrame, line_batch: pl.Series, removed: pl.Series, held: pl.Series
 ) -> pl.DataFrame:
-    """Batch lines in (batch_id, item_id) order, with their batch's status and action and
-    whether an applied cancellation matches them."""
-    return batch_items.join(
-        batch_actions.select("batch_id", "canonical_status", "action"),
-        on="batch_id",
-        how="left",
-        maintain_order="left",
-    ).with_columns(
-        cancelled=pl.col("order_id").is_in(cancelled_orders.implode())
-        | pl.col("item_id").is_in(cancelled_items.implode())
-    )
-
-
-def batch_outcomes(batch_actions: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
     """Per batch, in input order: counts before and after, and what the run decided."""
-    per_batch = lines.group_by("batch_id").agg(
-        items_before=pl.len(),
-        items_removed=(pl.col("cancelled") & (pl.col("action") != "hold")).sum(),
-        items_held=(pl.col("cancelled") & (pl.col("action") == "hold")).sum(),
+    per_batch = (
+        pl.DataFrame({LINE_BATCH: line_batch, "removed": removed, "held": held})
+        .group_by(LINE_BATCH)
+        .agg(
+            items_before=pl.len(),
+            items_removed=pl.col("removed").sum(),
+            items_held=pl.col("held").sum(),
+        )
     )
     counts = ("items_before", "items_removed", "items_held")
     outcomes = (
-        batch_actions.join(per_batch, on="batch_id", how="left", maintain_order="left")
+        batch_actions.with_row_index(LINE_BATCH)
+        .join(per_batch, on=LINE_BATCH, how="left", maintain_order="left")
+        .drop(LINE_BATCH)
         .with_columns(pl.col(name).fill_null(0).cast(pl.Int64) for name in counts)
         .with_columns(item_count=pl.col("items_before") - pl.col("items_removed"))
         .with_columns(archived=(pl.col("items_removed") > 0) & (pl.col("item_count") == 0))
@@ -231,27 +261,23 @@ def capacity_number(column: str) -> pl.Expr:
 
 
 def updated_batches(batches: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFrame:
-    """Input batch columns with the new status, then the computed columns (input ones dropped)."""
+    """Input batch columns with the new status, then the computed columns (input ones dropped).
+
+    ``outcomes`` has one row per batch in ``batches``' order.
+    """
     carried = [name for name in batches.columns if name not in COMPUTED_BATCH_COLUMNS]
-    return (
-        batches.select(carried)
-        .join(
-            outcomes.select("batch_id", "status_after", "item_count", "open_slots"),
-            on="batch_id",
-            how="left",
-            maintain_order="left",
-        )
-        .with_columns(pl.col("status_after").alias("status"))
-        .select(*carried, "item_count", "open_slots")
+    return batches.select(carried).with_columns(
+        outcomes.get_column("status_after").alias("status"),
+        outcomes.get_column("item_count"),
+        outcomes.get_column("open_slots"),
     )
 
 
 def updated_orders(orders: pl.DataFrame, cancelled_orders: pl.Series) -> pl.DataFrame:
     """Input orders with status ``Cancelled`` for whole-order cancellations."""
+    cancelled = is_in(orders.get_column("order_id"), cancelled_orders)
     return orders.with_columns(
-        status=pl.when(pl.col("order_id").is_in(cancelled_orders.implode()))
-        .then(pl.lit(CANCELLED))
-        .otherwise(pl.col("status"))
+        status=pl.when(cancelled).then(pl.lit(CANCELLED)).otherwise(pl.col("status"))
     )
 
 

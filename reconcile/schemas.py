@@ -18,6 +18,7 @@ from pandera.errors import SchemaErrors
 
 from reconcile.csvio import CsvTable
 from reconcile.errors import InternalError
+from reconcile.lookup import lookup
 from reconcile.policy import ARCHIVED, Policy
 from reconcile.problems import KINDS, concat_problems, empty_problems, problem_rows
 from reconcile.rules import (
@@ -239,10 +240,13 @@ def cross_file_problems(tables: Mapping[str, CsvTable]) -> pl.DataFrame:
             or column not in items.frame.columns
         ):
             continue
+        keys = items.frame.get_column(column)
+        # exact, via hashes (see lookup.py); a null key is an empty value, reported already
+        known = lookup(keys, parent.frame.select(column), column).get_column(column)
         orphans = (
             items.frame.select(column)
             .with_columns(items.lines.alias("row"))
-            .filter(~pl.col(column).is_in(parent.frame.get_column(column).implode()))
+            .filter(known.is_null() & keys.is_not_null())
         )
         found.append(
             orphans.select(

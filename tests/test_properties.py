@@ -148,7 +148,9 @@ def test_nothing_is_lost(night: Night) -> None:
         out = run_night(night.files(), folder, "a")
         kept = rows_of(out / "batch_items.csv", 4)
         removed = rows_of(out / "removed_items.csv", 4)
-        assert sorted(kept + removed) == sorted(tuple(row) for row in night.items)
+        # an empty value reads back as null
+        expected = sorted(tuple(value or None for value in row) for row in night.items)
+        assert sorted(kept + removed, key=repr) == sorted(expected, key=repr)
 
 
 @PROPERTY_SETTINGS

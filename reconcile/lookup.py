@@ -1,0 +1,58 @@
+"""Exact lookups of text keys, done on 64-bit hashes and confirmed on the strings.
+
+Joining millions of text keys costs about twice as much as joining their
+hashes. Equal strings always hash alike, so a hash match is a candidate that one
+string comparison confirms; if two keys of a table share a hash, or a match
+turns out to be a collision, the lookup falls back to the plain string join.
+Results are always those of the string operation.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+HASH = "__key_hash"
+MATCHED = "__matched_key"
+
+
+def lookup(keys: pl.Series, table: pl.DataFrame, on: str) -> pl.DataFrame:
+    """``table``'s row for each key, in the keys' order (nulls where there is none).
+
+    The result has ``table``'s columns; its ``on`` column is null exactly where the
+    key is not in the table. Where ``table[on]`` repeats a key, its first row counts.
+    """
+    right = table.with_columns(pl.col(on).hash().alias(HASH))
+    if right.get_column(HASH).n_unique() == right.height:
+        found = (
+            keys.hash()
+            .alias(HASH)
+            .to_frame()
+            .join(right, on=HASH, how="left", maintain_order="left")
+            .select(table.columns)
+        )
+        collided = found.get_column(on).is_not_null() & (found.get_column(on) != keys)
+        if not collided.any():
+            return found
+    matched = table.unique(subset=[on], keep="first", maintain_order=True).with_columns(
+        pl.col(on).alias(MATCHED)
+    )
+    return (
+        keys.alias(on)
+        .to_frame()
+        .join(matched, on=on, how="left", maintain_order="left")
+        .with_columns(pl.col(MATCHED).alias(on))
+        .select(table.columns)
+    )
+
+
+def is_in(values: pl.Series, pool: pl.Series) -> pl.Series:
+    """``values.is_in(pool)`` for a large ``values`` and a smaller ``pool``, exactly.
+
+    The hash test keeps every true match and, on a collision, a false one; the
+    string test then runs on those candidates only.
+    """
+    candidates = values.hash().is_in(pool.hash().implode()).fill_null(False)
+    positions = candidates.arg_true()
+    confirmed = values.gather(positions).is_in(pool.implode()).fill_null(False)
+    result = pl.repeat(False, values.len(), dtype=pl.Boolean, eager=True).alias(values.name)
+    return result.scatter(positions, confirmed)
