@@ -23,7 +23,8 @@ import hashlib
 import io
 import json
 import sys
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,16 +43,22 @@ class CsvTable:
     """One input file, read.
 
     ``frame`` holds every data row as text (an empty value is null), columns named
-    by the trimmed header;
-    ``lines`` is the file line each row starts on (the header's line is 1 when
-    the file starts with it), for reporting; ``digest`` is the SHA-256 of the bytes.
+    by the trimmed header; ``lines`` is the file line each row starts on, the
+    header's line being 1, or None when row ``i`` is simply on line ``i + 2``;
+    ``digest`` is the SHA-256 of the file's bytes.
     """
 
     label: str
     frame: pl.DataFrame
-    lines: pl.Series
+    lines: pl.Series | None
     header: tuple[str, ...]
     digest: str
+
+    def line_of(self, rows: pl.Series) -> pl.Series:
+        """The file line of each row number in ``rows`` (for reporting problems)."""
+        if self.lines is None:
+            return (rows.cast(pl.Int64) + 2).alias("line")
+        return self.lines.gather(rows).alias("line")
 
 
 @dataclass(frozen=True)
@@ -71,17 +78,26 @@ def read_csv_table(path: Path, label: str) -> ReadResult:
         return _missing(label, "unreadable_file", f"{path} is a folder, not a file")
     except OSError as error:
         return _missing(label, "unreadable_file", f"{path}: {error.strerror}")
-    digest = hashlib.sha256(data).hexdigest()
-    if data.startswith(BOM):
-        data = data[len(BOM) :]
-    if not data.isascii():
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError as error:
-            return _not_utf8(label, data, error)
-    if _has_quoted_field(data):
-        return _read_with_csv_module(label, data, digest)
-    return _read_unquoted(label, data, digest) or _read_lines(label, data, digest)
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        # hashlib releases the GIL, so the digest is computed while Polars parses
+        digest = executor.submit(lambda: hashlib.sha256(data).hexdigest())
+        text = data[len(BOM) :] if data.startswith(BOM) else data
+        if not text.isascii():
+            try:
+                text.decode("utf-8")
+            except UnicodeDecodeError as error:
+                return _not_utf8(label, text, error)
+        result = _read_unquoted(label, text)
+        if result is None:
+            reader = _read_with_csv_module if _has_quoted_field(text) else _read_lines
+            result = reader(label, text)
+        return _with_digest(result, digest.result())
+
+
+def _with_digest(result: ReadResult, digest: str) -> ReadResult:
+    if result.table is None:
+        return result
+    return ReadResult(replace(result.table, digest=digest), result.problems, result.missing)
 
 
 def _missing(label: str, kind: str, problem: str) -> ReadResult:
@@ -113,35 +129,37 @@ def _has_quoted_field(data: bytes) -> bool:
     return data.startswith(b'"') or b',"' in data or b'\n"' in data
 
 
-def _read_unquoted(label: str, data: bytes, digest: str) -> ReadResult | None:
+def _read_unquoted(label: str, data: bytes) -> ReadResult | None:
     """The fast path: Polars' reader with quoting off, used only when counts prove it exact.
 
     With no quoted field, a record is a line and fields are split on every comma.
-    Polars pads short rows silently and keeps empty lines as rows, so its result
-    is kept only when every line holds exactly as many commas as the header (long
-    rows make it raise). Anything else returns None: the exact path then reads
-    the file and reports what is wrong, row by row.
+    Polars pads short rows silently and keeps empty lines as rows of nulls, so its
+    result is kept only when every line holds exactly as many commas as the header
+    (long rows make it raise) and no field starts with a quote. Anything else
+    returns None, and an exact path reads the file and reports what is wrong.
     """
     first_line_end = data.find(b"\n")
     header_line = data if first_line_end < 0 else data[:first_line_end]
     separators = header_line.count(b",")
-    if not header_line.rstrip(b"\r") or separators == 0:
-        return None  # a leading empty line or a one-column file: the exact path handles them
-    line_count = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    if data.count(b",") != separators * line_count:
-        return None
+    if not header_line.rstrip(b"\r") or separators == 0 or _has_quoted_field(header_line):
+        return None  # a leading empty line, one column, or a quoted header: exact paths
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+        return None  # Polars drops a carriage return that does not end a line
     try:
         frame = pl.read_csv(data, quote_char=None, infer_schema=False, has_header=True)
     except pl.exceptions.PolarsError:
         return None
-    if frame.height + 1 != line_count or frame.width != separators + 1:
+    # Polars gives a row per line after the header, so this proves every line has
+    # exactly ``separators`` commas: none has more (Polars would have raised).
+    if frame.width != separators + 1 or data.count(b",") != separators * (frame.height + 1):
         return None
+    if frame.select(pl.any_horizontal(pl.all().str.starts_with('"').any())).item():
+        return None  # a quoted field: the quote-aware path reads it
     header = tuple(name.strip() for name in header_line.decode("utf-8").rstrip("\r").split(","))
-    lines = pl.int_range(2, frame.height + 2, dtype=pl.Int64, eager=True).alias("line")
-    return _finish(label, frame, lines, header, digest)
+    return _finish(label, frame, None, header)
 
 
-def _read_lines(label: str, data: bytes, digest: str) -> ReadResult:
+def _read_lines(label: str, data: bytes) -> ReadResult:
     """The quote-free path: one record per non-empty line, fields split on commas."""
     lines = (
         pl.read_lines(data, name="text", row_index_name="line", row_index_offset=1)
@@ -179,12 +197,10 @@ def _read_lines(label: str, data: bytes, digest: str) -> ReadResult:
     empty_as_null = [
         pl.when(pl.col(name) != "").then(pl.col(name)).alias(name) for name in positional
     ]
-    return _finish(
-        label, frame.with_columns(empty_as_null), body.get_column("line"), header, digest
-    )
+    return _finish(label, frame.with_columns(empty_as_null), body.get_column("line"), header)
 
 
-def _read_with_csv_module(label: str, data: bytes, digest: str) -> ReadResult:
+def _read_with_csv_module(label: str, data: bytes) -> ReadResult:
     """The quoted path: Python's C csv reader in strict mode, which is the contract's rule."""
     reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""), strict=True)
     records: list[list[str]] = []
@@ -236,7 +252,7 @@ def _read_with_csv_module(label: str, data: bytes, digest: str) -> ReadResult:
         },
         schema={f"field_{index}": pl.String for index in range(width)},
     )
-    return _finish(label, frame, pl.Series("line", starts[1:], dtype=pl.Int64), header, digest)
+    return _finish(label, frame, pl.Series("line", starts[1:], dtype=pl.Int64), header)
 
 
 def _quoting_problem(message: str) -> str:
@@ -257,7 +273,7 @@ def _empty_file(label: str) -> ReadResult:
 
 
 def _finish(
-    label: str, frame: pl.DataFrame, lines: pl.Series, header: tuple[str, ...], digest: str
+    label: str, frame: pl.DataFrame, lines: pl.Series | None, header: tuple[str, ...]
 ) -> ReadResult:
     """Name the columns by the header, unless the header repeats a name."""
     seen: set[str] = set()
@@ -271,7 +287,7 @@ def _finish(
     if repeated:
         return ReadResult(None, problem_rows(repeated))
     named = frame.rename(dict(zip(frame.columns, header, strict=False)))
-    return ReadResult(CsvTable(label, named, lines, header, digest), empty_problems())
+    return ReadResult(CsvTable(label, named, lines, header, digest=""), empty_problems())
 
 
 def write_csv(frame: pl.DataFrame, path: Path) -> None:

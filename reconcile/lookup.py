@@ -56,3 +56,10 @@ def is_in(values: pl.Series, pool: pl.Series) -> pl.Series:
     confirmed = values.gather(positions).is_in(pool.implode()).fill_null(False)
     result = pl.repeat(False, values.len(), dtype=pl.Boolean, eager=True).alias(values.name)
     return result.scatter(positions, confirmed)
+
+
+def is_in_hashed(values: pl.Series, pool: pl.Series) -> pl.Series:
+    """Whether each value's 64-bit hash is among the pool's: a value in the pool always
+    is; a value not in it is too only on a hash collision. For existence checks
+    where a false alarm must never happen and the other error is negligible."""
+    return values.hash().is_in(pool.hash().implode()).fill_null(False)

@@ -62,6 +62,7 @@ class Timings:
 class Loaded:
     inputs: rules.Inputs
     digests: dict[str, str]
+    links: rules.BatchLinks | None
 
 
 def load(paths: Mapping[str, Path], policy: Policy, timings: Timings) -> Loaded:
@@ -72,9 +73,11 @@ def load(paths: Mapping[str, Path], policy: Policy, timings: Timings) -> Loaded:
         tables = {
             name: result.table for name, result in results.items() if result.table is not None
         }
+        links = _link(tables)
+        line_batch = links.line_batch if links is not None else None
         problems = concat_problems(
             [result.problems for result in results.values()]
-            + [schemas.validate_inputs(tables, policy)]
+            + [schemas.validate_inputs(tables, policy, line_batch)]
         )
     if problems.height:
         missing = any(result.missing for result in results.values())
@@ -86,17 +89,31 @@ def load(paths: Mapping[str, Path], policy: Policy, timings: Timings) -> Loaded:
         batch_items=frames[schemas.BATCH_ITEMS],
         cancellations=frames[schemas.CANCELLATIONS],
     )
-    return Loaded(inputs, {name: tables[name].digest for name in paths})
+    return Loaded(inputs, {name: tables[name].digest for name in paths}, links)
 
 
-def decide(loaded: Loaded, policy: Policy, timings: Timings) -> rules.Outputs:
-    """Sort, apply the rules, and check the outputs against the contract."""
+def _link(tables: Mapping[str, csvio.CsvTable]) -> rules.BatchLinks | None:
+    """Each batch line's batch, when both files were read with their batch_id columns."""
+    batches, items = tables.get(schemas.BATCHES), tables.get(schemas.BATCH_ITEMS)
+    if batches is None or items is None:
+        return None
+    if "batch_id" not in batches.frame.columns or "batch_id" not in items.frame.columns:
+        return None
+    return rules.link_batches(batches.frame, items.frame)
+
+
+def sort(loaded: Loaded, timings: Timings) -> rules.SortedInputs:
+    """The inputs in their outputs' order (the caller drops ``loaded``: a copy less in memory)."""
     with timings.stage("sort"):
-        ordered = rules.sort_inputs(loaded.inputs)
+        return rules.sort_inputs(loaded.inputs, loaded.links)
+
+
+def decide(ordered: rules.SortedInputs, policy: Policy, timings: Timings) -> rules.Outputs:
+    """Apply the rules and check the outputs against the contract."""
     with timings.stage("rules"):
         outputs = rules.apply_rules(ordered, policy)
     with timings.stage("validate outputs"):
-        schemas.validate_outputs(loaded.inputs, outputs)
+        schemas.validate_outputs(ordered.inputs, outputs)
     return outputs
 
 
@@ -123,8 +140,12 @@ def run(
     guard = nullcontext() if dry_run else publish.locked(store, wait_seconds)
     with guard:
         loaded = load(paths, policy, timings)
-        outputs = decide(loaded, policy, timings)
-        content = report.summary(outputs, loaded.digests, policy)
+        digests = loaded.digests
+        ordered = sort(loaded, timings)
+        del loaded
+        outputs = decide(ordered, policy, timings)
+        del ordered
+        content = report.summary(outputs, digests, policy)
         if dry_run:
             return RunResult(content, None, timings)
         publish.recover(store)
@@ -167,7 +188,7 @@ def check(paths: Mapping[str, Path], policy: Policy) -> CheckResult:
         loaded = load(paths, policy, timings)
     except InputDataError as error:
         return CheckResult(error.problems, None, error.exit_code == 66)
-    outputs = decide(loaded, policy, timings)
+    outputs = decide(sort(loaded, timings), policy, timings)
     return CheckResult(concat_problems([]), report.summary(outputs, loaded.digests, policy), False)
 
 

@@ -89,6 +89,25 @@ def reconcile(inputs: Inputs, policy: Policy) -> Outputs:
 
 
 @dataclass(frozen=True)
+class BatchLinks:
+    """Batches sorted by batch_id, and the row of each batch line's batch in them.
+
+    ``line_batch[i]`` is null when batch line ``i`` names a batch that does not exist.
+    """
+
+    batches: pl.DataFrame
+    line_batch: pl.Series
+
+
+def link_batches(batches: pl.DataFrame, batch_items: pl.DataFrame) -> BatchLinks:
+    """Find each batch line's batch: one exact hash lookup, shared by validation and sorting."""
+    ordered = batches.sort("batch_id")
+    rows = ordered.select("batch_id").with_row_index(LINE_BATCH)
+    found = lookup(batch_items.get_column("batch_id"), rows, "batch_id")
+    return BatchLinks(ordered, found.get_column(LINE_BATCH))
+
+
+@dataclass(frozen=True)
 class SortedInputs:
     """Inputs in their outputs' order, and each batch line's batch as a row number.
 
@@ -100,24 +119,21 @@ class SortedInputs:
     line_batch: pl.Series
 
 
-def sort_inputs(inputs: Inputs) -> SortedInputs:
+def sort_inputs(inputs: Inputs, links: BatchLinks | None = None) -> SortedInputs:
     """Orders by order_id, batches by batch_id, lines by (batch_id, item_id).
 
     Lines are sorted by their batch's row in the sorted batches, then item_id:
     the same order, with integers where most comparisons happen (much cheaper
     than comparing two text keys). Keys are unique, so the order is total.
     """
-    batches = inputs.batches.sort("batch_id")
-    batch_rows = batches.select("batch_id").with_row_index(LINE_BATCH)
-    ranked = inputs.batch_items.with_columns(
-        lookup(inputs.batch_items.get_column("batch_id"), batch_rows, "batch_id").get_column(
-            LINE_BATCH
-        )
-    ).sort(LINE_BATCH, "item_id")
+    links = links or link_batches(inputs.batches, inputs.batch_items)
+    ranked = inputs.batch_items.with_columns(links.line_batch.alias(LINE_BATCH)).sort(
+        LINE_BATCH, "item_id"
+    )
     return SortedInputs(
         Inputs(
             orders=inputs.orders.sort("order_id"),
-            batches=batches,
+            batches=links.batches,
             batch_items=ranked.drop(LINE_BATCH),
             cancellations=inputs.cancellations,
         ),
@@ -195,7 +211,11 @@ def judge_cancellations(
 ) -> pl.DataFrame:
     """Each cancellation row with ``reason``: the first rejection reason that applies, else null."""
     order_ids = cancellations.get_column("order_id")
-    known_order = lookup(order_ids, orders.select("order_id"), "order_id").get_column("order_id")
+    # Cancellations are few and orders many: find the named orders from the big side.
+    named_orders = orders.get_column("order_id").filter(
+        is_in(orders.get_column("order_id"), order_ids)
+    )
+    known_order = lookup(order_ids, named_orders.to_frame(), "order_id").get_column("order_id")
     # Only lines whose item is named by a cancellation matter; find them from the big side.
     named_items = cancellations.get_column("item_id").drop_nulls()
     item_ids = batch_items.get_column("item_id")

@@ -18,7 +18,7 @@ from pandera.errors import SchemaErrors
 
 from reconcile.csvio import CsvTable
 from reconcile.errors import InternalError
-from reconcile.lookup import lookup
+from reconcile.lookup import is_in_hashed
 from reconcile.policy import ARCHIVED, Policy
 from reconcile.problems import KINDS, concat_problems, empty_problems, problem_rows
 from reconcile.rules import (
@@ -128,12 +128,18 @@ def input_schema(file: str, policy: Policy) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(columns, strict=False, name=file)
 
 
-def validate_inputs(tables: Mapping[str, CsvTable], policy: Policy) -> pl.DataFrame:
-    """Every problem in the read tables: header checks, Pandera checks, cross-file checks."""
+def validate_inputs(
+    tables: Mapping[str, CsvTable], policy: Policy, line_batch: pl.Series | None = None
+) -> pl.DataFrame:
+    """Every problem in the read tables: header checks, Pandera checks, cross-file checks.
+
+    ``line_batch`` is ``rules.link_batches``' row of each batch line's batch (null
+    where there is none), when both files could be read.
+    """
     problems = [header_problems(table) for table in tables.values()]
     for file, table in tables.items():
         problems.append(_pandera_problems(table, input_schema(file, policy)))
-    problems.append(cross_file_problems(tables))
+    problems.append(cross_file_problems(tables, line_batch))
     return concat_problems(problems)
 
 
@@ -186,7 +192,7 @@ def _translate(table: CsvTable, failures: pl.DataFrame) -> pl.DataFrame:
     missing_column = pl.col("kind") == "missing_column"
     translated = (
         per_row.with_columns(kind=kind, index=pl.col("index").cast(pl.Int64))
-        .join(_line_of_index(table), on="index", how="left", maintain_order="left")
+        .join(_line_of_index(table, per_row), on="index", how="left", maintain_order="left")
         .select(
             file=pl.lit(table.label),
             row=pl.when(missing_column).then(pl.lit(1, pl.Int64)).otherwise(pl.col("line")),
@@ -203,62 +209,67 @@ def _translate(table: CsvTable, failures: pl.DataFrame) -> pl.DataFrame:
     return concat_problems([translated, *(repeated_keys(table, name) for name in repeated_columns)])
 
 
-def _line_of_index(table: CsvTable) -> pl.DataFrame:
-    return pl.DataFrame({"index": pl.int_range(table.lines.len(), eager=True), "line": table.lines})
+def _line_of_index(table: CsvTable, failures: pl.DataFrame) -> pl.DataFrame:
+    """index -> file line, for the row indexes Pandera reported."""
+    index = failures.get_column("index").drop_nulls().cast(pl.Int64).unique()
+    index = index.filter(index < table.frame.height)
+    return pl.DataFrame({"index": index, "line": table.line_of(index)})
 
 
 def repeated_keys(table: CsvTable, column: str) -> pl.DataFrame:
     """Every row whose (non-empty) key value appears more than once."""
-    return (
+    repeated = (
         table.frame.select(pl.col(column).alias("value"))
-        .with_columns(table.lines.alias("row"))
+        .with_row_index("index")
         .filter(pl.col("value").is_not_null() & pl.col("value").is_duplicated())
-        .select(
-            file=pl.lit(table.label),
-            row="row",
-            column=pl.lit(column),
-            value="value",
-            problem=pl.lit(KINDS["repeated_key"][0]),
-            kind=pl.lit("repeated_key"),
-        )
+    )
+    return repeated.with_columns(row=table.line_of(repeated.get_column("index"))).select(
+        file=pl.lit(table.label),
+        row="row",
+        column=pl.lit(column),
+        value="value",
+        problem=pl.lit(KINDS["repeated_key"][0]),
+        kind=pl.lit("repeated_key"),
     )
 
 
-def cross_file_problems(tables: Mapping[str, CsvTable]) -> pl.DataFrame:
-    """Batch lines whose batch or order is not in its file (needs all three files read)."""
-    items, batches, orders = (tables.get(name) for name in (BATCH_ITEMS, BATCHES, ORDERS))
+def cross_file_problems(
+    tables: Mapping[str, CsvTable], line_batch: pl.Series | None
+) -> pl.DataFrame:
+    """Batch lines whose batch or order is not in its file (needs those files read)."""
+    items, orders = tables.get(BATCH_ITEMS), tables.get(ORDERS)
     if items is None:
         return empty_problems()
     found = []
-    for parent, column, kind in (
-        (batches, "batch_id", "unknown_batch"),
-        (orders, "order_id", "unknown_order"),
+    if line_batch is not None:
+        found.append(_orphans(items, "batch_id", line_batch.is_null(), "unknown_batch"))
+    if (
+        orders is not None
+        and "order_id" in orders.frame.columns
+        and "order_id" in items.frame.columns
     ):
-        if (
-            parent is None
-            or column not in parent.frame.columns
-            or column not in items.frame.columns
-        ):
-            continue
-        keys = items.frame.get_column(column)
-        # exact, via hashes (see lookup.py); a null key is an empty value, reported already
-        known = lookup(keys, parent.frame.select(column), column).get_column(column)
-        orphans = (
-            items.frame.select(column)
-            .with_columns(items.lines.alias("row"))
-            .filter(known.is_null() & keys.is_not_null())
+        # On 64-bit hashes: equal ids always match, so a missing order is never
+        # reported wrongly; a line naming a missing order could only pass if its
+        # id collided with an existing one's hash (odds about 1e-13 per such line).
+        known = is_in_hashed(
+            items.frame.get_column("order_id"), orders.frame.get_column("order_id")
         )
-        found.append(
-            orphans.select(
-                file=pl.lit(BATCH_ITEMS),
-                row="row",
-                column=pl.lit(column),
-                value=pl.col(column),
-                problem=pl.lit(KINDS[kind][0]),
-                kind=pl.lit(kind),
-            )
-        )
+        found.append(_orphans(items, "order_id", ~known, "unknown_order"))
     return concat_problems(found)
+
+
+def _orphans(items: CsvTable, column: str, missing: pl.Series, kind: str) -> pl.DataFrame:
+    keys = items.frame.get_column(column)
+    # a null key is an empty value, reported already
+    rows = items.frame.select(column).with_row_index("index").filter(missing & keys.is_not_null())
+    return rows.with_columns(row=items.line_of(rows.get_column("index"))).select(
+        file=pl.lit(BATCH_ITEMS),
+        row="row",
+        column=pl.lit(column),
+        value=pl.col(column),
+        problem=pl.lit(KINDS[kind][0]),
+        kind=pl.lit(kind),
+    )
 
 
 def _frame_check(name: str, condition: pl.Expr) -> pa.Check:

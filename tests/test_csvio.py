@@ -7,8 +7,16 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from reconcile.csvio import read_csv_table, write_csv
+from reconcile.csvio import (
+    _has_quoted_field,
+    _read_lines,
+    _read_unquoted,
+    read_csv_table,
+    write_csv,
+)
 from tests.conftest import CASES, CORPORA
 
 ITEMS = CASES / "batch_items"
@@ -207,3 +215,37 @@ def test_writing_a_frame_without_rows_keeps_the_header(tmp_path: Path) -> None:
     path = tmp_path / "out.csv"
     write_csv(pl.DataFrame(schema={"a": pl.String, "b": pl.Int64}), path)
     assert path.read_bytes() == b"a,b\n"
+
+
+UNQUOTED_TEXT = st.text(
+    alphabet=st.sampled_from(["a", "Z", "0", " ", '"', "é", "\r", "\x00", "-"]), max_size=6
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.lists(st.lists(UNQUOTED_TEXT, min_size=1, max_size=4), max_size=8),
+    width=st.integers(1, 4),
+    line_end=st.sampled_from(["\n", "\r\n"]),
+    final_newline=st.booleans(),
+)
+def test_the_fast_path_agrees_with_the_exact_line_path(
+    rows: list[list[str]], width: int, line_end: str, final_newline: bool
+) -> None:
+    """Polars' fast read is used only when it gives exactly what the line-by-line path gives."""
+    header = ",".join(f"c{index}" for index in range(width))
+    text = line_end.join([header, *(",".join(row) for row in rows)]) + (
+        line_end if final_newline else ""
+    )
+    data = text.encode("utf-8")
+    exact = _read_lines("f.csv", data)
+    fast = _read_unquoted("f.csv", data)
+    if _has_quoted_field(data):
+        assert fast is None
+        return
+    if fast is not None:
+        assert exact.table is not None and fast.table is not None
+        assert fast.table.frame.equals(exact.table.frame, null_equal=True)
+        assert fast.table.line_of(pl.Series(range(fast.table.frame.height))).to_list() == (
+            exact.table.lines.to_list() if exact.table.lines is not None else []
+        )
