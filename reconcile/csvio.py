@@ -23,7 +23,7 @@ import hashlib
 import io
 import json
 import sys
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -78,16 +78,18 @@ def read_csv_table(path: Path, label: str) -> ReadResult:
         return _missing(label, "unreadable_file", f"{path} is a folder, not a file")
     except OSError as error:
         return _missing(label, "unreadable_file", f"{path}: {error.strerror}")
-    with ThreadPoolExecutor(max_workers=1) as executor:
-        # hashlib releases the GIL, so the digest is computed while Polars parses
+    with ThreadPoolExecutor(max_workers=2) as executor:
+        # Polars parses without the GIL, so the digest and the byte counts of the
+        # fast path are computed meanwhile.
         digest = executor.submit(lambda: hashlib.sha256(data).hexdigest())
+        counts = executor.submit(_byte_counts, data)
         text = data[len(BOM) :] if data.startswith(BOM) else data
         if not text.isascii():
             try:
                 text.decode("utf-8")
             except UnicodeDecodeError as error:
                 return _not_utf8(label, text, error)
-        result = _read_unquoted(label, text)
+        result = _read_unquoted(label, text, counts)
         if result is None:
             reader = _read_with_csv_module if _has_quoted_field(text) else _read_lines
             result = reader(label, text)
@@ -129,7 +131,21 @@ def _has_quoted_field(data: bytes) -> bool:
     return data.startswith(b'"') or b',"' in data or b'\n"' in data
 
 
-def _read_unquoted(label: str, data: bytes) -> ReadResult | None:
+@dataclass(frozen=True)
+class ByteCounts:
+    commas: int
+    carriage_returns: int
+    crlf: int
+
+
+def _byte_counts(data: bytes) -> ByteCounts:
+    returns = data.count(b"\r")
+    return ByteCounts(data.count(b","), returns, data.count(b"\r\n") if returns else 0)
+
+
+def _read_unquoted(
+    label: str, data: bytes, counts: Future[ByteCounts] | None = None
+) -> ReadResult | None:
     """The fast path: Polars' reader with quoting off, used only when counts prove it exact.
 
     With no quoted field, a record is a line and fields are split on every comma.
@@ -143,15 +159,16 @@ def _read_unquoted(label: str, data: bytes) -> ReadResult | None:
     separators = header_line.count(b",")
     if not header_line.rstrip(b"\r") or separators == 0 or _has_quoted_field(header_line):
         return None  # a leading empty line, one column, or a quoted header: exact paths
-    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
-        return None  # Polars drops a carriage return that does not end a line
     try:
         frame = pl.read_csv(data, quote_char=None, infer_schema=False, has_header=True)
     except pl.exceptions.PolarsError:
         return None
+    found = counts.result() if counts is not None else _byte_counts(data)
+    if found.carriage_returns != found.crlf:
+        return None  # Polars drops a carriage return that does not end a line
     # Polars gives a row per line after the header, so this proves every line has
     # exactly ``separators`` commas: none has more (Polars would have raised).
-    if frame.width != separators + 1 or data.count(b",") != separators * (frame.height + 1):
+    if frame.width != separators + 1 or found.commas != separators * (frame.height + 1):
         return None
     if frame.select(pl.any_horizontal(pl.all().str.starts_with('"').any())).item():
         return None  # a quoted field: the quote-aware path reads it

@@ -54,6 +54,8 @@ def is_in(values: pl.Series, pool: pl.Series) -> pl.Series:
     candidates = values.hash().is_in(pool.hash().implode()).fill_null(False)
     positions = candidates.arg_true()
     confirmed = values.gather(positions).is_in(pool.implode()).fill_null(False)
+    if confirmed.all():
+        return candidates  # no collision: the hash test was exact
     result = pl.repeat(False, values.len(), dtype=pl.Boolean, eager=True).alias(values.name)
     return result.scatter(positions, confirmed)
 

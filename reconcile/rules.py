@@ -132,7 +132,8 @@ def sort_inputs(inputs: Inputs, links: BatchLinks | None = None) -> SortedInputs
     )
     return SortedInputs(
         Inputs(
-            orders=inputs.orders.sort("order_id"),
+            # Polars' streaming sort is about twice as fast on one text key.
+            orders=inputs.orders.lazy().sort("order_id").collect(engine="streaming"),
             batches=links.batches,
             batch_items=ranked.drop(LINE_BATCH),
             cancellations=inputs.cancellations,

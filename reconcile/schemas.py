@@ -68,11 +68,6 @@ def _check(kind: str, condition: Callable[[str], pl.Expr]) -> pa.Check:
     return pa.Check(run, name=kind, error=kind)
 
 
-def _blank_or_has_text(column: str) -> pl.Expr:
-    """Null (reported as empty by Pandera's not-nullable check) or holding a non-space."""
-    return pl.col(column).is_null() | pl.col(column).str.contains(r"\S")
-
-
 def _unique(column: str) -> pl.Expr:
     """Whether the column's values are unique: one scalar, from 64-bit hashes.
 
@@ -82,10 +77,6 @@ def _unique(column: str) -> pl.Expr:
     return pl.col(column).hash().n_unique() == pl.len()
 
 
-NOT_BLANK = _check("empty_value", _blank_or_has_text)
-# An optional item_id is either empty (whole order) or a real id: one of only
-# spaces would otherwise silently cancel a whole order.
-NOT_ONLY_SPACES = NOT_BLANK
 UNIQUE = _check("repeated_key", _unique)
 CAPACITY_DIGITS = _check(
     "bad_capacity", lambda c: pl.col(c).is_null() | pl.col(c).str.contains(r"^[0-9]+$")
@@ -100,7 +91,11 @@ CAPACITY_SIZE = _check(
 
 
 def input_schema(file: str, policy: Policy) -> pa.DataFrameSchema:
-    """The Pandera schema of one input file; extra columns are allowed and carried through."""
+    """The Pandera schema of one input file; extra columns are allowed and carried through.
+
+    An empty value is null (see csvio), so Pandera's not-nullable check is the
+    "empty required value" rule; a value of spaces is a value, as the contract says.
+    """
     known_keys = policy_table(policy).get_column("status_key")
     known_status = _check(
         "unknown_status",
@@ -114,7 +109,6 @@ def input_schema(file: str, policy: Policy) -> pa.DataFrameSchema:
         name: pa.Column(
             pl.String,
             checks=[
-                NOT_BLANK,
                 *([UNIQUE] if KEY_COLUMNS.get(file) == name else []),
                 *extra_checks.get((file, name), []),
             ],
@@ -122,9 +116,7 @@ def input_schema(file: str, policy: Policy) -> pa.DataFrameSchema:
         for name in REQUIRED_COLUMNS[file]
     }
     if file == CANCELLATIONS:
-        columns["item_id"] = pa.Column(
-            pl.String, checks=[NOT_ONLY_SPACES], required=False, nullable=True
-        )
+        columns["item_id"] = pa.Column(pl.String, required=False, nullable=True)
     return pa.DataFrameSchema(columns, strict=False, name=file)
 
 
