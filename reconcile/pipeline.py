@@ -72,15 +72,19 @@ def load(paths: Mapping[str, Path], policy: Policy, timings: Timings) -> Loaded:
     with timings.stage("read"), ThreadPoolExecutor(max_workers=len(paths)) as pool:
         read = pool.map(lambda item: csvio.read_csv_table(item[1], item[0]), paths.items())
         results = dict(zip(paths, read, strict=True))
-    with timings.stage("validate inputs"):
+    with timings.stage("validate inputs"), ThreadPoolExecutor(max_workers=1) as pool:
         tables = {
             name: result.table for name, result in results.items() if result.table is not None
         }
-        links = _link(tables)
-        line_batch = links.line_batch if links is not None else None
+        linking = pool.submit(_link, tables)  # beside the per-file checks: both mostly Polars
+        within_files = schemas.validate_files(tables, policy)
+        links = linking.result()
         problems = concat_problems(
             [result.problems for result in results.values()]
-            + [schemas.validate_inputs(tables, policy, line_batch)]
+            + [
+                within_files,
+                schemas.cross_file_problems(tables, links.line_batch if links else None),
+            ]
         )
     if problems.height:
         missing = any(result.missing for result in results.values())

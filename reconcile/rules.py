@@ -1,7 +1,7 @@
 """The reconciliation rules: input DataFrames and a policy in, the named outputs out.
 
 Pure: no file access, no printing. Every frame is all-text as read, an empty
-value being null; the inputs are assumed valid (``schemas.validate_inputs`` ran
+value being null; the inputs are assumed valid (``schemas`` validated them
 first).
 
 Order is decided once: ``sort_inputs`` sorts orders, batches and batch lines by

@@ -120,18 +120,12 @@ def input_schema(file: str, policy: Policy) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(columns, strict=False, name=file)
 
 
-def validate_inputs(
-    tables: Mapping[str, CsvTable], policy: Policy, line_batch: pl.Series | None = None
-) -> pl.DataFrame:
-    """Every problem in the read tables: header checks, Pandera checks, cross-file checks.
-
-    ``line_batch`` is ``rules.link_batches``' row of each batch line's batch (null
-    where there is none), when both files could be read.
-    """
+def validate_files(tables: Mapping[str, CsvTable], policy: Policy) -> pl.DataFrame:
+    """Every problem found within single files: header checks and each file's Pandera schema."""
     problems = [header_problems(table) for table in tables.values()]
-    for file, table in tables.items():
-        problems.append(_pandera_problems(table, input_schema(file, policy)))
-    problems.append(cross_file_problems(tables, line_batch))
+    problems += [
+        _pandera_problems(table, input_schema(file, policy)) for file, table in tables.items()
+    ]
     return concat_problems(problems)
 
 
