@@ -22,7 +22,9 @@ import csv
 import hashlib
 import io
 import json
+import re
 import sys
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -90,9 +92,10 @@ def read_csv_table(path: Path, label: str) -> ReadResult:
             except UnicodeDecodeError as error:
                 return _not_utf8(label, text, error)
         result = _read_unquoted(label, text, counts)
+        if result is None and _has_quoted_field(text):
+            result = _read_quoted(label, text) or _read_with_csv_module(label, text)
         if result is None:
-            reader = _read_with_csv_module if _has_quoted_field(text) else _read_lines
-            result = reader(label, text)
+            result = _read_lines(label, text)
         return _with_digest(result, digest.result())
 
 
@@ -166,14 +169,55 @@ def _read_unquoted(
     found = counts.result() if counts is not None else _byte_counts(data)
     if found.carriage_returns != found.crlf:
         return None  # Polars drops a carriage return that does not end a line
-    # Polars gives a row per line after the header, so this proves every line has
-    # exactly ``separators`` commas: none has more (Polars would have raised).
+    # Polars gives a row per line after the header and raises on a line with too
+    # many fields, except the last line when no line break ends it: that one is
+    # counted here. No line having more commas than the header, equal totals prove
+    # that every line has exactly as many.
+    last_line = data[data.rfind(b"\n", 0, len(data) - 1) + 1 :]
+    if last_line.count(b",") > separators:
+        return None
     if frame.width != separators + 1 or found.commas != separators * (frame.height + 1):
         return None
     if frame.select(pl.any_horizontal(pl.all().str.starts_with('"').any())).item():
         return None  # a quoted field: the quote-aware path reads it
     header = tuple(name.strip() for name in header_line.decode("utf-8").rstrip("\r").split(","))
     return _finish(label, frame, None, header)
+
+
+def _read_quoted(label: str, data: bytes) -> ReadResult | None:
+    """The fast path for quoted files: Polars' RFC 4180 reader, kept when writing its result
+    back with minimal quoting gives the file's bytes again.
+
+    That proves the file is the unambiguous minimal-quoted form of what was read
+    (our own outputs are), so the contract's reading is the same. Files quoted
+    more than needed, or with quotes inside unquoted fields, return None and take
+    the exact path.
+    """
+    first_line_end = data.find(b"\n")
+    line_end = (
+        "\r\n"
+        if first_line_end > 0 and data[first_line_end - 1 : first_line_end] == b"\r"
+        else "\n"
+    )
+    try:
+        frame = pl.read_csv(data, quote_char='"', infer_schema=False, has_header=True)
+    except pl.exceptions.PolarsError:
+        return None
+    written = io.BytesIO()
+    frame.write_csv(written, quote_style="necessary", line_terminator=line_end)
+    expected = data if data.endswith(line_end.encode()) else data + line_end.encode()
+    if written.getbuffer() != expected:
+        return None
+    header = tuple(name.strip() for name in frame.columns)
+    if data.count(b"\n") == frame.height + 1 - (0 if data.endswith(b"\n") else 1):
+        return _finish(label, frame, None, header)  # no line break inside a value
+    breaks = pl.sum_horizontal(
+        pl.col(name).str.count_matches("\n", literal=True).fill_null(0) for name in frame.columns
+    )
+    lines = frame.select(
+        (pl.lit(2, pl.Int64) + pl.int_range(pl.len()) + breaks.cum_sum() - breaks).alias("line")
+    )
+    return _finish(label, frame, lines.to_series(), header)
 
 
 def _read_lines(label: str, data: bytes) -> ReadResult:
@@ -218,8 +262,18 @@ def _read_lines(label: str, data: bytes) -> ReadResult:
 
 
 def _read_with_csv_module(label: str, data: bytes) -> ReadResult:
-    """The quoted path: Python's C csv reader in strict mode, which is the contract's rule."""
-    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""), strict=True)
+    """The exact quoted path: Python's C csv reader in strict mode, which is the contract's rule.
+
+    It is fed lines split at LF only, so row numbers count LF line ends as every
+    other path does; a carriage return that ends no line (which csv would take for
+    one) stands in as a private-use character while parsing.
+    """
+    text = data.decode("utf-8")
+    lone_cr = None
+    if text.count("\r") != text.count("\r\n"):
+        lone_cr = next(chr(code) for code in range(0xE000, 0xF900) if chr(code) not in text)
+        text = re.sub("\r(?!\n)", lone_cr, text)
+    reader = csv.reader(_lf_lines(text), strict=True)
     records: list[list[str]] = []
     starts: list[int] = []
     start = 1
@@ -246,6 +300,8 @@ def _read_with_csv_module(label: str, data: bytes) -> ReadResult:
         )
     if not records:
         return _empty_file(label)
+    if lone_cr is not None:
+        records = [[value.replace(lone_cr, "\r") for value in record] for record in records]
     header = tuple(name.strip() for name in records[0])
     width = len(header)
     ragged = [
@@ -270,6 +326,18 @@ def _read_with_csv_module(label: str, data: bytes) -> ReadResult:
         schema={f"field_{index}": pl.String for index in range(width)},
     )
     return _finish(label, frame, pl.Series("line", starts[1:], dtype=pl.Int64), header)
+
+
+def _lf_lines(text: str) -> Iterator[str]:
+    """The lines of ``text``, each with its LF, split at LF only."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start : end + 1]
+        start = end + 1
 
 
 def _quoting_problem(message: str) -> str:

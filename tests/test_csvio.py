@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -13,11 +15,13 @@ from hypothesis import strategies as st
 from reconcile.csvio import (
     _has_quoted_field,
     _read_lines,
+    _read_quoted,
     _read_unquoted,
+    _read_with_csv_module,
     read_csv_table,
     write_csv,
 )
-from tests.conftest import CASES, CORPORA
+from tests.conftest import CASES, CORPORA, GOLDEN
 
 ITEMS = CASES / "batch_items"
 EXPECTED_VALID = [("B1", "O1", "I1", "Poster A2"), ("B1", "O2", "I2", "Mug")]
@@ -249,3 +253,41 @@ def test_the_fast_path_agrees_with_the_exact_line_path(
         assert fast.table.line_of(pl.Series(range(fast.table.frame.height))).to_list() == (
             exact.table.lines.to_list() if exact.table.lines is not None else []
         )
+
+
+QUOTED_TEXT = st.text(
+    alphabet=st.sampled_from(["a", "0", " ", '"', ",", "\n", "\r", "é", "\x00"]), max_size=6
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.lists(st.lists(QUOTED_TEXT, min_size=2, max_size=2), max_size=6),
+    line_end=st.sampled_from(["\n", "\r\n"]),
+    style=st.sampled_from(["writer", "raw"]),
+)
+def test_the_quoted_fast_path_agrees_with_the_exact_csv_path(
+    rows: list[list[str]], line_end: str, style: str
+) -> None:
+    """Polars' quoted read is used only when it gives exactly what Python's csv module gives."""
+    if style == "writer":
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator=line_end).writerows([["a", "b"], *rows])
+        text = buffer.getvalue()
+    else:
+        text = line_end.join(["a,b", *(",".join(row) for row in rows)])
+    data = text.encode("utf-8")
+    fast = _read_quoted("f.csv", data)
+    if fast is None:
+        return
+    exact = _read_with_csv_module("f.csv", data)
+    assert exact.table is not None and fast.table is not None
+    assert fast.table.frame.equals(exact.table.frame, null_equal=True)
+    rows_index = pl.Series(range(fast.table.frame.height))
+    assert fast.table.line_of(rows_index).to_list() == exact.table.line_of(rows_index).to_list()
+
+
+def test_our_own_outputs_take_the_quoted_fast_path() -> None:
+    """It reads a minimally quoted file (as the job writes) with Polars, not row by row."""
+    data = (GOLDEN / "example" / "batch_items.csv").read_bytes()
+    assert _read_quoted("batch_items.csv", data) is not None
