@@ -4,7 +4,9 @@ For each size (default 1M, 5M and 20M batch lines; BENCH_SIZES=1000000,5000000
 to choose) it generates a seeded night once (bench-data/, reused), then runs,
 alternating, (a) the floor (bench/floor.py) and (b) ``reconcile run`` BENCH_REPEATS
 times (default 3), and prints the medians of wall time, CPU time and peak RSS of
-each, with the ratios b/a. It also times ``reconcile --help`` and ``--version``.
+each, with the ratios b/a. It then times ``reconcile diff`` of two output folders of
+the size nearest 5M against Polars reading both folders, and ``reconcile --help``
+and ``--version``.
 
 Numbers come from ``os.wait4`` on each child: its own CPU time and peak RSS.
 """
@@ -32,13 +34,13 @@ class Measure:
     rss_mb: float
 
 
-def measure(command: list[str]) -> Measure:
+def measure(command: list[str], ok: tuple[int, ...] = (0,)) -> Measure:
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
+    if process.returncode not in ok:
         error = process.stderr.read().decode() if process.stderr else ""
         raise SystemExit(f"{' '.join(command)} failed ({process.returncode}): {error}")
     return Measure(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
@@ -99,6 +101,25 @@ def bench_size(lines: int, repeats: int) -> tuple[Measure, Measure]:
     return median(floor_runs), median(job_runs)
 
 
+def bench_diff(lines: int, repeats: int) -> tuple[Measure, Measure]:
+    """reconcile diff of two output folders against Polars reading both."""
+    source, old = night(lines), DATA / f"job-out-{lines}"
+    new = DATA / f"job-out-{lines}-policy"
+    policy = DATA / "policy.toml"
+    policy.write_text('[actions]\n"Pending Production" = "regenerate"\n')
+    command = [sys.executable, "-m", "reconcile", "run", str(source), "-q", "--keep", "0"]
+    subprocess.run([*command, "--out", str(new), "--policy", str(policy)], check=True)
+    floor_runs, diff_runs = [], []
+    for _ in range(repeats):
+        floor_runs.append(
+            measure([sys.executable, str(ROOT / "bench" / "read_folders.py"), str(old), str(new)])
+        )
+        diff_runs.append(
+            measure([sys.executable, "-m", "reconcile", "diff", str(old), str(new)], ok=(0, 1))
+        )
+    return median(floor_runs), median(diff_runs)
+
+
 def startup(argument: str, repeats: int = 15) -> float:
     reconcile = str(Path(sys.executable).parent / "reconcile")
     return statistics.median(measure([reconcile, argument]).wall for _ in range(repeats))
@@ -132,6 +153,12 @@ def main() -> None:
     print("\n".join(rows))
     if 5_000_000 in walls and 20_000_000 in walls:
         print(f"\njob wall 20M / 5M: {walls[20_000_000] / walls[5_000_000]:.2f} (linear: 4.0)")
+    diff_size = min(sizes, key=lambda size: abs(size - 5_000_000))
+    read_both, diff = bench_diff(diff_size, repeats)
+    print(
+        f"\nreconcile diff of two {diff_size:,}-line output folders: {diff.wall:.2f} s; "
+        f"Polars reading both folders: {read_both.wall:.2f} s; ratio {diff.wall / read_both.wall:.2f}"
+    )
     print(
         f"reconcile --help: {startup('--help') * 1000:.0f} ms; --version: {startup('--version') * 1000:.0f} ms (medians of 15)"
     )

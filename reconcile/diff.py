@@ -124,8 +124,7 @@ def compare_tables(name: str, old: pl.DataFrame, new: pl.DataFrame) -> FileDiff:
     if any(column not in common for column in key):
         key = common  # a key column is missing on one side: fall back to whole rows
     # Repeated keys (never in the job's own outputs) are told apart by occurrence.
-    old_keyed = old.with_columns(pl.int_range(pl.len()).over(key).alias(OCCURRENCE))
-    new_keyed = new.with_columns(pl.int_range(pl.len()).over(key).alias(OCCURRENCE))
+    old_keyed, new_keyed = _occurrence(old, key), _occurrence(new, key)
     join_on = [*key, OCCURRENCE]
     # an empty value (null) is a value like any other here
     added = new_keyed.join(
@@ -155,6 +154,18 @@ def compare_tables(name: str, old: pl.DataFrame, new: pl.DataFrame) -> FileDiff:
         changes=changes,
         changed_rows=changed.height,
     )
+
+
+def _occurrence(frame: pl.DataFrame, key: list[str]) -> pl.DataFrame:
+    """``frame`` with each row's occurrence number among rows of its key (0 when unique).
+
+    The job's outputs never repeat a key, and numbering groups is costly at millions
+    of rows, so it is done only when a 64-bit hash of the key repeats.
+    """
+    key_hash = pl.struct(key).hash() if len(key) > 1 else pl.col(key[0]).hash()
+    if frame.select(key_hash.n_unique()).item() == frame.height:
+        return frame.with_columns(pl.lit(0, pl.Int64).alias(OCCURRENCE))
+    return frame.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).over(key).alias(OCCURRENCE))
 
 
 def _changed_values(changed: pl.DataFrame, key: list[str], compared: list[str]) -> pl.DataFrame:
