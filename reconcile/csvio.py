@@ -25,7 +25,7 @@ import json
 import re
 import sys
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -80,23 +80,29 @@ def read_csv_table(path: Path, label: str) -> ReadResult:
         return _missing(label, "unreadable_file", f"{path} is a folder, not a file")
     except OSError as error:
         return _missing(label, "unreadable_file", f"{path}: {error.strerror}")
-    with ThreadPoolExecutor(max_workers=2) as executor:
-        # Polars parses without the GIL, so the digest and the byte counts of the
-        # fast path are computed meanwhile.
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        # hashlib and Polars both work without the GIL: the digest is computed meanwhile
         digest = executor.submit(lambda: hashlib.sha256(data).hexdigest())
-        counts = executor.submit(_byte_counts, data)
         text = data[len(BOM) :] if data.startswith(BOM) else data
         if not text.isascii():
             try:
                 text.decode("utf-8")
             except UnicodeDecodeError as error:
                 return _not_utf8(label, text, error)
-        result = _read_unquoted(label, text, counts)
-        if result is None and _has_quoted_field(text):
-            result = _read_quoted(label, text) or _read_with_csv_module(label, text)
+        result = _read_fast(label, text)
         if result is None:
-            result = _read_lines(label, text)
+            exact = _read_with_csv_module if _has_quoted_field(text) else _read_lines
+            result = exact(label, text)
         return _with_digest(result, digest.result())
+
+
+def _read_fast(label: str, data: bytes) -> ReadResult | None:
+    """One of the two proven fast paths, the likelier first: a file whose first quote
+    opens a field (as the job's own outputs) is tried as quoted."""
+    first_quote = data.find(b'"')
+    if first_quote >= 0 and data[first_quote - 1 : first_quote] in (b"", b",", b"\n"):
+        return _read_quoted(label, data) or _read_unquoted(label, data)
+    return _read_unquoted(label, data) or (_read_quoted(label, data) if first_quote >= 0 else None)
 
 
 def _with_digest(result: ReadResult, digest: str) -> ReadResult:
@@ -146,9 +152,7 @@ def _byte_counts(data: bytes) -> ByteCounts:
     return ByteCounts(data.count(b","), returns, data.count(b"\r\n") if returns else 0)
 
 
-def _read_unquoted(
-    label: str, data: bytes, counts: Future[ByteCounts] | None = None
-) -> ReadResult | None:
+def _read_unquoted(label: str, data: bytes) -> ReadResult | None:
     """The fast path: Polars' reader with quoting off, used only when counts prove it exact.
 
     With no quoted field, a record is a line and fields are split on every comma.
@@ -162,11 +166,13 @@ def _read_unquoted(
     separators = header_line.count(b",")
     if not header_line.rstrip(b"\r") or separators == 0 or _has_quoted_field(header_line):
         return None  # a leading empty line, one column, or a quoted header: exact paths
-    try:
-        frame = pl.read_csv(data, quote_char=None, infer_schema=False, has_header=True)
-    except pl.exceptions.PolarsError:
-        return None
-    found = counts.result() if counts is not None else _byte_counts(data)
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        counts = executor.submit(_byte_counts, data)  # while Polars parses
+        try:
+            frame = pl.read_csv(data, quote_char=None, infer_schema=False, has_header=True)
+        except pl.exceptions.PolarsError:
+            return None
+        found = counts.result()
     if found.carriage_returns != found.crlf:
         return None  # Polars drops a carriage return that does not end a line
     # Polars gives a row per line after the header and raises on a line with too
@@ -206,7 +212,7 @@ def _read_quoted(label: str, data: bytes) -> ReadResult | None:
     written = io.BytesIO()
     frame.write_csv(written, quote_style="necessary", line_terminator=line_end)
     expected = data if data.endswith(line_end.encode()) else data + line_end.encode()
-    if written.getbuffer() != expected:
+    if written.getvalue() != expected:  # bytes compare with memcmp; a memoryview's does not
         return None
     header = tuple(name.strip() for name in frame.columns)
     if data.count(b"\n") == frame.height + 1 - (0 if data.endswith(b"\n") else 1):

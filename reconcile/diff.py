@@ -33,6 +33,7 @@ KEYS: Mapping[str, tuple[str, ...]] = {
     SUMMARY: ("entry",),
 }
 OCCURRENCE = "__occurrence"
+HASH = "__key_hash"
 
 
 class DiffTrouble(ReconcileError):
@@ -123,6 +124,114 @@ def compare_tables(name: str, old: pl.DataFrame, new: pl.DataFrame) -> FileDiff:
     key = list(KEYS.get(name) or common)
     if any(column not in common for column in key):
         key = common  # a key column is missing on one side: fall back to whole rows
+    compared = [column for column in common if column not in key]
+    pairs = _pair_rows(old, new, key)
+    if pairs is None:
+        added, removed, changes, changed_rows = _compare_by_joins(old, new, key, compared)
+    else:
+        only_new = pairs.filter(pl.col("old_row").is_null()).get_column("new_row")
+        only_old = pairs.filter(pl.col("new_row").is_null()).get_column("old_row")
+        added, removed = new[only_new].sort(key), old[only_old].sort(key)
+        changes, changed_rows = _changes_of_pairs(old, new, pairs.drop_nulls(), key, compared)
+    return FileDiff(
+        name=name,
+        key=tuple(key),
+        columns_added=tuple(column for column in new.columns if column not in old.columns),
+        columns_removed=tuple(column for column in old.columns if column not in new.columns),
+        added=added,
+        removed=removed,
+        changes=changes,
+        changed_rows=changed_rows,
+    )
+
+
+def _pair_rows(old: pl.DataFrame, new: pl.DataFrame, key: list[str]) -> pl.DataFrame | None:
+    """(old_row, new_row) for every key, null on the side that lacks it; exact.
+
+    Cheapest first: the same keys in the same order (a re-run that changed values)
+    pair by position; two files sorted by their key (the job's outputs) pair by a
+    merge; otherwise keys are matched on a 64-bit hash and every matched pair is
+    confirmed on the values. None (the value joins decide) when a key or a hash
+    repeats, or a hash collides.
+    """
+    if old.height == new.height and old.select(key).equals(new.select(key), null_equal=True):
+        rows = pl.int_range(old.height, dtype=pl.UInt32, eager=True)
+        return pl.DataFrame({"old_row": rows, "new_row": rows})
+    merged = _pair_sorted(old, new, key)
+    if merged is not None:
+        return merged
+    key_hash = (pl.struct(key).hash() if len(key) > 1 else pl.col(key[0]).hash()).alias(HASH)
+    old_hash, new_hash = old.select(key_hash).to_series(), new.select(key_hash).to_series()
+    if old_hash.n_unique() != old.height or new_hash.n_unique() != new.height:
+        return None
+    pairs = (
+        old_hash.to_frame()
+        .with_row_index("old_row")
+        .join(new_hash.to_frame().with_row_index("new_row"), on=HASH, how="full", coalesce=True)
+        .select("old_row", "new_row")
+    )
+    matched = pairs.drop_nulls()
+    for column in key:
+        old_keys = old.get_column(column).gather(matched.get_column("old_row"))
+        new_keys = new.get_column(column).gather(matched.get_column("new_row"))
+        if not old_keys.eq_missing(new_keys).all():
+            return None  # a hash collision: the value joins decide
+    return pairs
+
+
+def _pair_sorted(old: pl.DataFrame, new: pl.DataFrame, key: list[str]) -> pl.DataFrame | None:
+    """Row pairs by merging two files sorted by their key (the job's outputs are), exactly.
+
+    The key columns joined by NUL are equal exactly when the keys are, as no key
+    value holds a NUL, and sort as the keys do; None when either file is not so
+    sorted, repeats a key or has an empty or NUL-holding key value.
+    """
+    joined_key = pl.concat_str(key, separator="\x00").alias("key")
+    sides = []
+    for side, frame in enumerate((old, new)):
+        keys = frame.select(joined_key).with_columns(
+            side=pl.lit(side, pl.Int8), row=pl.int_range(pl.len(), dtype=pl.UInt32)
+        )
+        column = keys.get_column("key")
+        separators = column.str.count_matches("\x00", literal=True)
+        if column.null_count() or (separators != len(key) - 1).any():
+            return None  # an empty or NUL-holding key value: joined keys could be ambiguous
+        if not column.is_sorted() or (column == column.shift(1)).any():
+            return None  # not sorted, or a repeated key (sorted keys repeat side by side)
+        sides.append(keys)
+    merged = sides[0].merge_sorted(sides[1], key="key")
+    same_key_next = pl.col("key") == pl.col("key").shift(-1)
+    pairs = merged.with_columns(
+        old_row=pl.when(pl.col("side") == 0).then(pl.col("row")),
+        new_row=pl.when(pl.col("side") == 1)
+        .then(pl.col("row"))
+        .when(same_key_next.fill_null(False))
+        .then(pl.col("row").shift(-1)),
+    )
+    # a matched key shows twice, old then new: keep its first (old) row, now paired
+    second_of_pair = (pl.col("key") == pl.col("key").shift(1)).fill_null(False)
+    return pairs.filter(~second_of_pair).select("old_row", "new_row")
+
+
+def _changes_of_pairs(
+    old: pl.DataFrame, new: pl.DataFrame, matched: pl.DataFrame, key: list[str], compared: list[str]
+) -> tuple[pl.DataFrame, int]:
+    """The changed values of matched rows, one row per value, sorted by key then column."""
+    old_rows, new_rows = matched.get_column("old_row"), matched.get_column("new_row")
+    side_by_side = pl.DataFrame(
+        [new.get_column(column).gather(new_rows) for column in key]
+        + [old.get_column(column).gather(old_rows) for column in compared]
+        + [new.get_column(column).gather(new_rows).alias(f"{column}__new") for column in compared]
+    )
+    differs = [pl.col(column).ne_missing(pl.col(f"{column}__new")) for column in compared]
+    changed = side_by_side.filter(pl.any_horizontal(differs)) if differs else side_by_side.clear()
+    return _changed_values(changed, key, compared), changed.height
+
+
+def _compare_by_joins(
+    old: pl.DataFrame, new: pl.DataFrame, key: list[str], compared: list[str]
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, int]:
+    """Added, removed, changes and changed rows, by joins on the key values themselves."""
     # Repeated keys (never in the job's own outputs) are told apart by occurrence.
     old_keyed, new_keyed = _occurrence(old, key), _occurrence(new, key)
     join_on = [*key, OCCURRENCE]
@@ -133,7 +242,6 @@ def compare_tables(name: str, old: pl.DataFrame, new: pl.DataFrame) -> FileDiff:
     removed = old_keyed.join(
         new_keyed.select(join_on), on=join_on, how="anti", nulls_equal=True
     ).drop(OCCURRENCE)
-    compared = [column for column in common if column not in key]
     both = old_keyed.select(*join_on, *compared).join(
         new_keyed.select(*join_on, *compared),
         on=join_on,
@@ -143,28 +251,16 @@ def compare_tables(name: str, old: pl.DataFrame, new: pl.DataFrame) -> FileDiff:
     )
     differs = [pl.col(column).ne_missing(pl.col(f"{column}__new")) for column in compared]
     changed = both.filter(pl.any_horizontal(differs)) if differs else both.clear()
-    changes = _changed_values(changed, key, compared)
-    return FileDiff(
-        name=name,
-        key=tuple(key),
-        columns_added=tuple(column for column in new.columns if column not in old.columns),
-        columns_removed=tuple(column for column in old.columns if column not in new.columns),
-        added=added.sort(key),
-        removed=removed.sort(key),
-        changes=changes,
-        changed_rows=changed.height,
+    return (
+        added.sort(key),
+        removed.sort(key),
+        _changed_values(changed, key, compared),
+        changed.height,
     )
 
 
 def _occurrence(frame: pl.DataFrame, key: list[str]) -> pl.DataFrame:
-    """``frame`` with each row's occurrence number among rows of its key (0 when unique).
-
-    The job's outputs never repeat a key, and numbering groups is costly at millions
-    of rows, so it is done only when a 64-bit hash of the key repeats.
-    """
-    key_hash = pl.struct(key).hash() if len(key) > 1 else pl.col(key[0]).hash()
-    if frame.select(key_hash.n_unique()).item() == frame.height:
-        return frame.with_columns(pl.lit(0, pl.Int64).alias(OCCURRENCE))
+    """``frame`` with each row's occurrence number among the rows of its key."""
     return frame.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).over(key).alias(OCCURRENCE))
 
 

@@ -132,3 +132,35 @@ def test_a_missing_folder_or_unreadable_file_exits_2(
         f"reconcile: cannot read {broken / 'orders.csv'} row 2: "
         "a quoted field is still open at the end of the file\n"
     )
+
+
+def test_repeated_keys_are_matched_by_occurrence(
+    tmp_path: Path, folders: tuple[Path, Path]
+) -> None:
+    """It still pairs rows when a hand-edited file repeats a key: the nth with the nth."""
+    old = copy_of(folders[0], tmp_path / "a")
+    new = copy_of(folders[0], tmp_path / "b")
+    (old / "archive_list.csv").write_text(
+        "batch_id,previous_status,items_removed\nB-1,Filling,3\nB-1,Filling,4\n"
+    )
+    (new / "archive_list.csv").write_text(
+        "batch_id,previous_status,items_removed\nB-1,Filling,3\nB-1,Filling,5\nB-1,Filling,6\n"
+    )
+    result = invoke("diff", old, new, "--file", "archive_list.csv")
+    assert result.stdout == (
+        "archive_list.csv: 1 added, 0 removed, 1 changed (key: batch_id)\n"
+        "  added:\n"
+        "    + batch_id=B-1, previous_status=Filling, items_removed=6\n"
+        "  changed:\n"
+        "    ~ B-1: items_removed 4 -> 5\n"
+    )
+
+
+def test_unsorted_files_diff_like_sorted_ones(tmp_path: Path, folders: tuple[Path, Path]) -> None:
+    """It gives the same report when a file's rows are out of key order (hand-edited)."""
+    old, new = folders
+    shuffled = copy_of(new, tmp_path / "shuffled")
+    lines = (new / "batch_items.csv").read_text().splitlines(keepends=True)
+    (shuffled / "batch_items.csv").write_text(lines[0] + "".join(reversed(lines[1:])))
+    expected = invoke("diff", old, new, "--file", "batch_items.csv").stdout
+    assert invoke("diff", old, shuffled, "--file", "batch_items.csv").stdout == expected
