@@ -5,9 +5,9 @@ value being null; the inputs are assumed valid (``schemas`` validated them
 first).
 
 Order is decided once: ``sort_inputs`` sorts orders, batches and batch lines by
-their contract keys, and every later step filters them or joins onto them
-keeping their order, so the big outputs come out already in contract order
-(sorting millions of rows by string keys is the costliest step; it runs once).
+their contract keys, and every later step filters, gathers or joins keeping that
+order, so the big outputs come out already in contract order (sorting millions
+of rows by text keys is the costliest step; it runs once).
 """
 
 from __future__ import annotations
@@ -127,18 +127,20 @@ def sort_inputs(inputs: Inputs, links: BatchLinks | None = None) -> SortedInputs
     than comparing two text keys). Keys are unique, so the order is total.
     """
     links = links or link_batches(inputs.batches, inputs.batch_items)
-    ranked = inputs.batch_items.with_columns(links.line_batch.alias(LINE_BATCH)).sort(
-        LINE_BATCH, "item_id"
+    # a helper column, named so that it cannot replace an input column
+    rank = LINE_BATCH + "_" * sum(
+        name.startswith(LINE_BATCH) for name in inputs.batch_items.columns
     )
+    ranked = inputs.batch_items.with_columns(links.line_batch.alias(rank)).sort(rank, "item_id")
     return SortedInputs(
         Inputs(
             # Polars' streaming sort is about twice as fast on one text key.
             orders=inputs.orders.lazy().sort("order_id").collect(engine="streaming"),
             batches=links.batches,
-            batch_items=ranked.drop(LINE_BATCH),
+            batch_items=ranked.drop(rank),
             cancellations=inputs.cancellations,
         ),
-        ranked.get_column(LINE_BATCH),
+        ranked.get_column(rank),
     )
 
 

@@ -174,6 +174,7 @@ INPUT_ERROR_CASES = [
     ("batches", "repeated_key", 65, "key repeated (2)"),
     ("orders", "repeated_key", 65, 'row 4, column order_id, value "O1"'),
     ("orders", "empty_value", 65, 'row 2, column status, value ""'),
+    ("batches", "unknown_status", 65, '"Pending Generaton" on 1 row(s), first at row 3'),
     ("cancellations", "reserved_column", 65, "column 'reason' is one the job appends"),
 ]
 
@@ -369,3 +370,17 @@ def test_values_of_spaces_are_values_not_empty(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert (tmp_path / "out" / "orders.csv").read_text() == "order_id,status\nO1,Open\nO2,Open\n"
     assert (tmp_path / "out" / "removed_items.csv").read_text().count("\n") == 1
+
+
+def test_a_nul_byte_and_a_1mb_field_are_carried_through(tmp_path: Path) -> None:
+    """It runs a night holding a NUL byte and a 1 MB value, and writes both back unchanged."""
+    folder = case_folder(tmp_path, "batch_items", "nul_byte_in_field")
+    big = "x" * 1_000_000
+    with (folder / "batch_items.csv").open("a") as file:
+        file.write(f"B1,O2,I3,{big}\n")
+    result = invoke("run", folder, "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    kept = (tmp_path / "out" / "batch_items.csv").read_text()
+    removed = (tmp_path / "out" / "removed_items.csv").read_text()  # the base night cancels O1
+    assert f"B1,O2,I3,{big}\n" in kept
+    assert "B1,O1,I1,Post\x00er,Filling,refill\n" in removed

@@ -258,3 +258,13 @@ def test_outputs_are_sorted_by_contract_keys_in_byte_order() -> None:
         ("Ä1", "I2"),
     ]
     assert [row[0] for row in rows(out.batches)] == ["B1", "b1", "Ä1"]
+
+
+def test_an_input_column_named_like_a_helper_column_is_carried_through() -> None:
+    """It keeps an extra batch_items column even when named like the rules' own helper column."""
+    inputs = night(["B1,Filling,3"], ["B1,O1,I1"], ["O9,"], orders=["O1,Open", "O9,Open"])
+    items = inputs.batch_items.with_columns(pl.lit("kept").alias("__line_batch"))
+    out = reconcile(
+        Inputs(inputs.orders, inputs.batches, items, inputs.cancellations), default_policy()
+    )
+    assert rows(out.batch_items) == [("B1", "O1", "I1", "kept")]
