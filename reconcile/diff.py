@@ -218,14 +218,27 @@ def _changes_of_pairs(
 ) -> tuple[pl.DataFrame, int]:
     """The changed values of matched rows, one row per value, sorted by key then column."""
     old_rows, new_rows = matched.get_column("old_row"), matched.get_column("new_row")
+    old_side, new_side = _take(old, old_rows), _take(new, new_rows)
     side_by_side = pl.DataFrame(
-        [new.get_column(column).gather(new_rows) for column in key]
-        + [old.get_column(column).gather(old_rows) for column in compared]
-        + [new.get_column(column).gather(new_rows).alias(f"{column}__new") for column in compared]
+        [new_side.get_column(column) for column in key]
+        + [old_side.get_column(column) for column in compared]
+        + [new_side.get_column(column).alias(f"{column}__new") for column in compared]
     )
     differs = [pl.col(column).ne_missing(pl.col(f"{column}__new")) for column in compared]
     changed = side_by_side.filter(pl.any_horizontal(differs)) if differs else side_by_side.clear()
     return _changed_values(changed, key, compared), changed.height
+
+
+def _take(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
+    """``frame``'s rows at ``rows``: all of them, a filter when ``rows`` ascend (rows paired by
+    position or by merge do), else a gather. Filtering reads memory in order; a gather of
+    millions of text values does not."""
+    if rows.len() == frame.height and rows.is_sorted():
+        return frame
+    if rows.is_sorted():
+        keep = pl.repeat(False, frame.height, dtype=pl.Boolean, eager=True).scatter(rows, True)
+        return frame.filter(keep)
+    return frame[rows]
 
 
 def _compare_by_joins(

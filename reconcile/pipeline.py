@@ -72,18 +72,22 @@ def load(paths: Mapping[str, Path], policy: Policy, timings: Timings) -> Loaded:
     with timings.stage("read"), ThreadPoolExecutor(max_workers=len(paths)) as pool:
         read = pool.map(lambda item: csvio.read_csv_table(item[1], item[0]), paths.items())
         results = dict(zip(paths, read, strict=True))
-    with timings.stage("validate inputs"), ThreadPoolExecutor(max_workers=1) as pool:
+    # Beside the per-file checks, two cross-file ones: all mostly Polars, without the GIL.
+    with timings.stage("validate inputs"), ThreadPoolExecutor(max_workers=2) as pool:
         tables = {
             name: result.table for name, result in results.items() if result.table is not None
         }
-        linking = pool.submit(_link, tables)  # beside the per-file checks: both mostly Polars
+        linking = pool.submit(_link, tables)
+        orphan_orders = pool.submit(schemas.unknown_order_problems, tables)
         within_files = schemas.validate_files(tables, policy)
         links = linking.result()
+        line_batch = links.line_batch if links is not None else None
         problems = concat_problems(
             [result.problems for result in results.values()]
             + [
                 within_files,
-                schemas.cross_file_problems(tables, links.line_batch if links else None),
+                schemas.unknown_batch_problems(tables, line_batch),
+                orphan_orders.result(),
             ]
         )
     if problems.height:

@@ -219,29 +219,30 @@ def repeated_keys(table: CsvTable, column: str) -> pl.DataFrame:
     )
 
 
-def cross_file_problems(
+def unknown_batch_problems(
     tables: Mapping[str, CsvTable], line_batch: pl.Series | None
 ) -> pl.DataFrame:
-    """Batch lines whose batch or order is not in its file (needs those files read)."""
-    items, orders = tables.get(BATCH_ITEMS), tables.get(ORDERS)
-    if items is None:
+    """Batch lines whose batch is not in batches.csv: ``rules.link_batches`` found none."""
+    items = tables.get(BATCH_ITEMS)
+    if items is None or line_batch is None:
         return empty_problems()
-    found = []
-    if line_batch is not None:
-        found.append(_orphans(items, "batch_id", line_batch.is_null(), "unknown_batch"))
-    if (
-        orders is not None
-        and "order_id" in orders.frame.columns
-        and "order_id" in items.frame.columns
-    ):
-        # On 64-bit hashes: equal ids always match, so a missing order is never
-        # reported wrongly; a line naming a missing order could only pass if its
-        # id collided with an existing one's hash (odds about 1e-13 per such line).
-        known = is_in_hashed(
-            items.frame.get_column("order_id"), orders.frame.get_column("order_id")
-        )
-        found.append(_orphans(items, "order_id", ~known, "unknown_order"))
-    return concat_problems(found)
+    return _orphans(items, "batch_id", line_batch.is_null(), "unknown_batch")
+
+
+def unknown_order_problems(tables: Mapping[str, CsvTable]) -> pl.DataFrame:
+    """Batch lines whose order is not in orders.csv.
+
+    On 64-bit hashes: equal ids always match, so a missing order is never reported
+    wrongly; a line naming a missing order could only pass if its id collided with
+    an existing one's hash (odds about 1e-13 per such line).
+    """
+    items, orders = tables.get(BATCH_ITEMS), tables.get(ORDERS)
+    if items is None or orders is None:
+        return empty_problems()
+    if "order_id" not in orders.frame.columns or "order_id" not in items.frame.columns:
+        return empty_problems()
+    known = is_in_hashed(items.frame.get_column("order_id"), orders.frame.get_column("order_id"))
+    return _orphans(items, "order_id", ~known, "unknown_order")
 
 
 def _orphans(items: CsvTable, column: str, missing: pl.Series, kind: str) -> pl.DataFrame:
