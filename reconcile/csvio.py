@@ -70,8 +70,11 @@ class ReadResult:
     missing: bool = False
 
 
-def read_csv_table(path: Path, label: str) -> ReadResult:
-    """Read ``path`` as the contract's CSV; ``label`` names it in problems."""
+def read_csv_table(path: Path, label: str, *, digest: bool = True) -> ReadResult:
+    """Read ``path`` as the contract's CSV; ``label`` names it in problems.
+
+    ``digest=False`` skips the SHA-256 (the table's ``digest`` is then empty).
+    """
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -82,7 +85,7 @@ def read_csv_table(path: Path, label: str) -> ReadResult:
         return _missing(label, "unreadable_file", f"{path}: {error.strerror}")
     with ThreadPoolExecutor(max_workers=1) as executor:
         # hashlib and Polars both work without the GIL: the digest is computed meanwhile
-        digest = executor.submit(lambda: hashlib.sha256(data).hexdigest())
+        sha256 = executor.submit(lambda: hashlib.sha256(data).hexdigest() if digest else "")
         text = data[len(BOM) :] if data.startswith(BOM) else data
         if not text.isascii():
             try:
@@ -93,7 +96,7 @@ def read_csv_table(path: Path, label: str) -> ReadResult:
         if result is None:
             exact = _read_with_csv_module if _has_quoted_field(text) else _read_lines
             result = exact(label, text)
-        return _with_digest(result, digest.result())
+        return _with_digest(result, sha256.result())
 
 
 def _read_fast(label: str, data: bytes) -> ReadResult | None:
