@@ -140,13 +140,7 @@ def run(
 
         policy = _load_policy(policy_file)
         paths = pipeline.input_paths(
-            input_dir,
-            {
-                "orders": orders,
-                "batches": batches,
-                "batch_items": batch_items,
-                "cancellations": cancellations,
-            },
+            input_dir, _file_options(orders, batches, batch_items, cancellations)
         )
         stage_times = pipeline.Timings()
         try:
@@ -207,13 +201,7 @@ def check(
 
         policy = _load_policy(policy_file)
         paths = pipeline.input_paths(
-            input_dir,
-            {
-                "orders": orders,
-                "batches": batches,
-                "batch_items": batch_items,
-                "cancellations": cancellations,
-            },
+            input_dir, _file_options(orders, batches, batch_items, cancellations)
         )
         result = pipeline.check(paths, policy)
         if report_file is not None:
@@ -298,6 +286,17 @@ def synth(output_dir: Path, lines: int, seed: int) -> None:
             f"wrote {counts.orders} orders, {counts.batches} batches, {counts.batch_items} batch lines "
             f"and {counts.cancellations} cancellations to {output_dir}"
         )
+
+
+def _file_options(
+    orders: Path | None, batches: Path | None, batch_items: Path | None, cancellations: Path | None
+) -> dict[str, Path | None]:
+    return {
+        "orders": orders,
+        "batches": batches,
+        "batch_items": batch_items,
+        "cancellations": cancellations,
+    }
 
 
 def _load_policy(policy_file: Path | None) -> Policy:
