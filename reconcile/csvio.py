@@ -2,18 +2,22 @@
 
 Reading follows the contract: UTF-8 with an optional BOM, LF or CRLF, a header
 row, empty lines skipped, RFC 4180 quoting read leniently (a quote is special
-only at the start of a field). Polars' own reader is not used for parsing: it
-pads short rows silently, keeps empty lines as rows, renames repeated headers
-and fails on values like ``12" x 18"``.
+only at the start of a field). Polars' reader alone does not do that: it pads
+short rows silently, keeps empty lines as rows, renames repeated headers and
+fails on values like ``12" x 18"``. So its result is used only where the bytes
+prove it exact, and exact paths read everything else:
 
-Two exact paths share one result shape:
+* fast, no field starts with a quote (the usual export): Polars with quoting
+  off, kept when every line holds exactly as many commas as the header;
+* fast, minimally quoted (the job's own outputs): Polars' RFC 4180 reader,
+  kept when writing its result back gives the file's bytes again;
+* exact, no quoted field: a record is a line, a field what lies between commas
+  (Polars splits the lines, vectorized);
+* exact, quoted fields: Python's C ``csv`` module in strict mode, whose rules
+  are the contract's (quote only at field start, ``""`` inside, nothing but a
+  separator after the closing quote, an open quote at the end is an error).
 
-* no field starts with a quote (the usual export): quotes are then ordinary
-  characters everywhere, so a record is a line and a field is what lies between
-  commas. Polars splits the lines, vectorized.
-* some field is quoted: Python's C ``csv`` module in strict mode, whose rules
-  are exactly the contract's (quote only at field start, ``""`` inside, nothing
-  but a separator after the closing quote, an open quote at the end is an error).
+The exact paths are also what report a file's problems, row by row.
 """
 
 from __future__ import annotations
