@@ -18,6 +18,8 @@ from reconcile.errors import UsageError
 
 Action = Literal["refill", "regenerate", "hold"]
 ACTIONS: tuple[Action, ...] = ("refill", "regenerate", "hold")
+# The actions that take cancelled lines out of their batch; "hold" leaves them.
+REMOVING_ACTIONS: tuple[Action, ...] = ("refill", "regenerate")
 ARCHIVED = "Archived"
 CANCELLED = "Cancelled"
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 import polars as pl
 
 from reconcile.lookup import is_in, lookup
-from reconcile.policy import ARCHIVED, CANCELLED, Policy
+from reconcile.policy import ACTIONS, ARCHIVED, CANCELLED, REMOVING_ACTIONS, Policy
 
 # The columns the job appends to outputs; an input column of the same name is an
 # input error, so these can never collide with carried-through columns.
@@ -160,7 +160,7 @@ def apply_rules(sorted_inputs: SortedInputs, policy: Policy) -> Outputs:
         items.get_column("item_id"), cancelled_items
     )
     batch_action = batch_actions.get_column("action").gather(line_batch)
-    removed = cancelled & batch_action.is_in(["refill", "regenerate"])
+    removed = cancelled & batch_action.is_in(list(REMOVING_ACTIONS))
     held = cancelled & (batch_action == "hold")
     outcomes = batch_outcomes(batch_actions, line_batch, removed, held)
 
@@ -190,7 +190,7 @@ def apply_rules(sorted_inputs: SortedInputs, policy: Policy) -> Outputs:
         rejected_cancellations=rejected_rows(judged, inputs.cancellations.columns),
         batch_outcomes=outcomes,
     )
-    return _with_counts(outputs, cancellations, distinct_cancellations, judged, cancelled_orders)
+    return _with_counts(outputs, cancellations, distinct_cancellations, judged, applied)
 
 
 def classify_batches(batches: pl.DataFrame, policy: Policy) -> pl.DataFrame:
@@ -218,7 +218,6 @@ def judge_cancellations(
     named_orders = orders.get_column("order_id").filter(
         is_in(orders.get_column("order_id"), order_ids)
     )
-    known_order = lookup(order_ids, named_orders.to_frame(), "order_id").get_column("order_id")
     # Only lines whose item is named by a cancellation matter; find them from the big side.
     named_items = cancellations.get_column("item_id").drop_nulls()
     item_ids = batch_items.get_column("item_id")
@@ -226,7 +225,7 @@ def judge_cancellations(
         "item_id", pl.col("order_id").alias("batched_order_id")
     )
     return (
-        cancellations.with_columns(known_order.is_not_null().alias("known_order"))
+        cancellations.with_columns(known_order=order_ids.is_in(named_orders.implode()))
         .join(batched_under, on="item_id", how="left", maintain_order="left")
         .with_columns(
             reason=pl.when(~pl.col("known_order"))
@@ -320,39 +319,37 @@ def _with_counts(
     cancellations: pl.DataFrame,
     distinct_cancellations: pl.DataFrame,
     judged: pl.DataFrame,
-    cancelled_orders: pl.Series,
+    applied: pl.DataFrame,
 ) -> Outputs:
-    applied = judged.filter(pl.col("reason").is_null())
-    outcomes = outputs.batch_outcomes
-    per_action = {
-        action: {
-            "batches": int(outcomes.filter(pl.col("action") == action).height),
-            "batches_touched": int(
-                outcomes.filter(
-                    (pl.col("action") == action)
-                    & ((pl.col("items_removed") > 0) | (pl.col("items_held") > 0))
-                ).height
-            ),
-            "lines_removed": int(
-                outcomes.filter(pl.col("action") == action)["items_removed"].sum()
-            ),
-            "lines_held": int(outcomes.filter(pl.col("action") == action)["items_held"].sum()),
-        }
-        for action in ("refill", "regenerate", "hold")
-    }
+    """The outputs with the summary's counts: per kind of cancellation and per action."""
+    zero = {"batches": 0, "batches_touched": 0, "lines_removed": 0, "lines_held": 0}
+    per_action = {action: dict(zero) for action in ACTIONS}
+    touched = (pl.col("items_removed") > 0) | (pl.col("items_held") > 0)
+    by_action = outputs.batch_outcomes.group_by("action").agg(
+        batches=pl.len(),
+        batches_touched=touched.sum(),
+        lines_removed=pl.col("items_removed").sum(),
+        lines_held=pl.col("items_held").sum(),
+    )
+    for row in by_action.iter_rows(named=True):  # one row per action: three at most
+        action = row.pop("action")
+        per_action[action] = {name: int(value) for name, value in row.items()}
+    whole_order = int(applied.get_column("item_id").null_count())
     counts: dict[str, object] = {
         "cancellations": {
             "rows": cancellations.height,
             "distinct": distinct_cancellations.height,
             "applied": applied.height,
-            "whole_order": applied.filter(pl.col("item_id").is_null()).height,
-            "line": applied.filter(pl.col("item_id").is_not_null()).height,
+            "whole_order": whole_order,
+            "line": applied.height - whole_order,
             "rejected": {
                 reason: judged.filter(pl.col("reason") == reason).height
                 for reason in REJECTION_REASONS
             },
         },
-        "orders_cancelled": int(cancelled_orders.len()),
+        "orders_cancelled": applied.filter(pl.col("item_id").is_null())
+        .get_column("order_id")
+        .n_unique(),
         "actions": per_action,
     }
     return replace(outputs, counts=counts)

@@ -3,7 +3,7 @@
 Inputs are validated eagerly and lazily (all failures collected) on collected
 frames; Pandera's failure cases are translated into rows of the one problem
 table (``problems.PROBLEM_SCHEMA``), never shown as Pandera's own text. Checks
-that need two files are Polars anti-joins feeding the same table. Outputs are
+that need two files are Polars lookups feeding the same table. Outputs are
 validated against the contract's guarantees; a failure there is a bug.
 """
 
@@ -19,7 +19,7 @@ from pandera.errors import SchemaErrors
 from reconcile.csvio import CsvTable
 from reconcile.errors import InternalError
 from reconcile.lookup import is_in_hashed
-from reconcile.policy import ARCHIVED, Policy
+from reconcile.policy import ARCHIVED, REMOVING_ACTIONS, Policy
 from reconcile.problems import KINDS, concat_problems, empty_problems, problem_rows
 from reconcile.rules import (
     APPENDED_TO_CANCELLATIONS,
@@ -55,8 +55,6 @@ RESERVED_COLUMNS: Mapping[str, tuple[str, ...]] = {
 # Capacities are compared with 64-bit integers; more than 18 significant digits
 # is a data error in practice and would overflow.
 MAX_CAPACITY_DIGITS = 18
-
-CheckFn = Callable[[Any], Any]
 
 
 def _check(kind: str, condition: Callable[[str], pl.Expr]) -> pa.Check:
@@ -331,7 +329,7 @@ OUTPUT_SCHEMAS: Mapping[str, pa.DataFrameSchema] = {
     "removed_items.csv": pa.DataFrameSchema(
         {
             **_columns("batch_id", "order_id", "item_id", "batch_status"),
-            "action": pa.Column(pl.String, pa.Check.isin(["refill", "regenerate"])),
+            "action": pa.Column(pl.String, pa.Check.isin(list(REMOVING_ACTIONS))),
         },
         strict=False,
     ),

@@ -268,3 +268,22 @@ def test_an_input_column_named_like_a_helper_column_is_carried_through() -> None
         Inputs(inputs.orders, inputs.batches, items, inputs.cancellations), default_policy()
     )
     assert rows(out.batch_items) == [("B1", "O1", "I1", "kept")]
+
+
+def test_cancellations_differing_in_any_column_are_distinct_and_sorted_by_it() -> None:
+    """It writes rejected rows that differ only in an extra column once each, sorted by
+    order_id, item_id, reason, then the other columns left to right."""
+    inputs = night(
+        ["B1,Filling,3"],
+        ["B1,O1,I1"],
+        ["O9,,zed", "O9,,ann", "O9,,zed", "O1,I7,bob", "O8,I1,amy"],
+        cancellation_header="order_id,item_id,requested_by",
+    )
+    out = reconcile(inputs, default_policy())
+    assert rows(out.rejected_cancellations) == [
+        ("O8", "I1", "amy", "unknown_order"),
+        ("O9", None, "ann", "unknown_order"),
+        ("O9", None, "zed", "unknown_order"),
+    ]
+    cancellations = out.counts["cancellations"]
+    assert isinstance(cancellations, dict) and cancellations["distinct"] == 4
