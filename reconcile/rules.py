@@ -150,7 +150,12 @@ def apply_rules(sorted_inputs: SortedInputs, policy: Policy) -> Outputs:
     batch_actions = classify_batches(inputs.batches, policy)
     cancellations = with_item_id(inputs.cancellations)
     distinct_cancellations = cancellations.unique(maintain_order=True)
-    judged = judge_cancellations(distinct_cancellations, inputs.orders, inputs.batch_items)
+    # Cancellations are few and orders many: one pass over the orders finds the
+    # rows the cancellations name, for judging them and for updating the orders.
+    order_ids = inputs.orders.get_column("order_id")
+    named_rows = is_in(order_ids, cancellations.get_column("order_id")).arg_true()
+    named_orders = order_ids.gather(named_rows)
+    judged = judge_cancellations(distinct_cancellations, named_orders, inputs.batch_items)
     applied = judged.filter(pl.col("reason").is_null())
     cancelled_orders = applied.filter(pl.col("item_id").is_null()).get_column("order_id").unique()
     cancelled_items = applied.filter(pl.col("item_id").is_not_null()).get_column("item_id").unique()
@@ -186,7 +191,7 @@ def apply_rules(sorted_inputs: SortedInputs, policy: Policy) -> Outputs:
         archive_list=outcomes.filter(pl.col("archived")).select(
             "batch_id", pl.col("canonical_status").alias("previous_status"), "items_removed"
         ),
-        orders=updated_orders(inputs.orders, cancelled_orders),
+        orders=updated_orders(inputs.orders, named_rows, cancelled_orders),
         rejected_cancellations=rejected_rows(judged, inputs.cancellations.columns),
         batch_outcomes=outcomes,
     )
@@ -210,14 +215,13 @@ def with_item_id(cancellations: pl.DataFrame) -> pl.DataFrame:
 
 
 def judge_cancellations(
-    cancellations: pl.DataFrame, orders: pl.DataFrame, batch_items: pl.DataFrame
+    cancellations: pl.DataFrame, named_orders: pl.Series, batch_items: pl.DataFrame
 ) -> pl.DataFrame:
-    """Each cancellation row with ``reason``: the first rejection reason that applies, else null."""
+    """Each cancellation row with ``reason``: the first rejection reason that applies, else null.
+
+    ``named_orders`` holds the order_id of every order some cancellation names.
+    """
     order_ids = cancellations.get_column("order_id")
-    # Cancellations are few and orders many: find the named orders from the big side.
-    named_orders = orders.get_column("order_id").filter(
-        is_in(orders.get_column("order_id"), order_ids)
-    )
     # Only lines whose item is named by a cancellation matter; find them from the big side.
     named_items = cancellations.get_column("item_id").drop_nulls()
     item_ids = batch_items.get_column("item_id")
@@ -295,12 +299,18 @@ def updated_batches(batches: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFra
     )
 
 
-def updated_orders(orders: pl.DataFrame, cancelled_orders: pl.Series) -> pl.DataFrame:
-    """Input orders with status ``Cancelled`` for whole-order cancellations."""
-    cancelled = is_in(orders.get_column("order_id"), cancelled_orders)
-    return orders.with_columns(
-        status=pl.when(cancelled).then(pl.lit(CANCELLED)).otherwise(pl.col("status"))
-    )
+def updated_orders(
+    orders: pl.DataFrame, named_rows: pl.Series, cancelled_orders: pl.Series
+) -> pl.DataFrame:
+    """Input orders with status ``Cancelled`` for whole-order cancellations.
+
+    ``named_rows`` are the rows of ``orders`` some cancellation names (a superset
+    of the cancelled ones): only those are looked at.
+    """
+    named_ids = orders.get_column("order_id").gather(named_rows)
+    cancelled_rows = named_rows.filter(named_ids.is_in(cancelled_orders.implode()))
+    status = orders.get_column("status").clone().scatter(cancelled_rows, CANCELLED)
+    return orders.with_columns(status)
 
 
 def rejected_rows(judged: pl.DataFrame, input_columns: list[str]) -> pl.DataFrame:
