@@ -7,10 +7,12 @@ short rows silently, keeps empty lines as rows, renames repeated headers and
 fails on values like ``12" x 18"``. So its result is used only where the bytes
 prove it exact, and exact paths read everything else:
 
-* fast, no field starts with a quote (the usual export): Polars with quoting
-  off, kept when every line holds exactly as many commas as the header;
-* fast, minimally quoted (the job's own outputs): Polars' RFC 4180 reader,
-  kept when writing its result back gives the file's bytes again;
+* fast, no quoted field holds a comma or a line break (the usual export, and
+  the job's own outputs of such data): Polars with quoting off, kept when every
+  line holds exactly as many commas as the header and every field that starts
+  with a quote is one whole quoted field, which is then unquoted;
+* fast, minimally quoted: Polars' RFC 4180 reader, kept when writing its result
+  back gives the file's bytes again;
 * exact, no quoted field: a record is a line, a field what lies between commas
   (Polars splits the lines, vectorized);
 * exact, quoted fields: Python's C ``csv`` module in strict mode, whose rules
@@ -91,25 +93,25 @@ def read_csv_table(path: Path, label: str, *, digest: bool = True) -> ReadResult
         # hashlib and Polars both work without the GIL: the digest is computed meanwhile
         sha256 = executor.submit(lambda: hashlib.sha256(data).hexdigest() if digest else "")
         text = data[len(BOM) :] if data.startswith(BOM) else data
-        if not text.isascii():
-            try:
-                text.decode("utf-8")
-            except UnicodeDecodeError as error:
-                return _not_utf8(label, text, error)
+        # Polars refuses bytes that are not UTF-8, so a file read fast is UTF-8;
+        # only a file the fast paths refused is checked here, to name the bad bytes.
         result = _read_fast(label, text)
         if result is None:
+            if not text.isascii():
+                try:
+                    text.decode("utf-8")
+                except UnicodeDecodeError as error:
+                    return _not_utf8(label, text, error)
             exact = _read_with_csv_module if _has_quoted_field(text) else _read_lines
             result = exact(label, text)
         return _with_digest(result, sha256.result())
 
 
 def _read_fast(label: str, data: bytes) -> ReadResult | None:
-    """One of the two proven fast paths, the likelier first: a file whose first quote
-    opens a field (as the job's own outputs) is tried as quoted."""
-    first_quote = data.find(b'"')
-    if first_quote >= 0 and data[first_quote - 1 : first_quote] in (b"", b",", b"\n"):
-        return _read_quoted(label, data) or _read_unquoted(label, data)
-    return _read_unquoted(label, data) or (_read_quoted(label, data) if first_quote >= 0 else None)
+    """One of the two proven fast paths, the cheaper first: fields split at every comma
+    (with whole quoted fields unquoted) serves unless a quoted field holds a comma or
+    a line break."""
+    return _read_unquoted(label, data) or (_read_quoted(label, data) if b'"' in data else None)
 
 
 def _with_digest(result: ReadResult, digest: str) -> ReadResult:
@@ -164,11 +166,12 @@ def _byte_counts(data: bytes) -> ByteCounts:
 def _read_unquoted(label: str, data: bytes) -> ReadResult | None:
     """The fast path: Polars' reader with quoting off, used only when counts prove it exact.
 
-    With no quoted field, a record is a line and fields are split on every comma.
-    Polars pads short rows silently and keeps empty lines as rows of nulls, so its
-    result is kept only when every line holds exactly as many commas as the header
-    (long rows make it raise) and no field starts with a quote. Anything else
-    returns None, and an exact path reads the file and reports what is wrong.
+    When no quoted field holds a comma or a line break, a record is a line and
+    fields are split on every comma. Polars pads short rows silently and keeps
+    empty lines as rows of nulls, so its result is kept only when every line holds
+    exactly as many commas as the header (long rows make it raise) and every field
+    that starts with a quote is one whole quoted field. Anything else returns None,
+    and another path reads the file and reports what is wrong.
     """
     first_line_end = data.find(b"\n")
     header_line = data if first_line_end < 0 else data[:first_line_end]
@@ -193,10 +196,47 @@ def _read_unquoted(label: str, data: bytes) -> ReadResult | None:
         return None
     if frame.width != separators + 1 or found.commas != separators * (frame.height + 1):
         return None
-    if frame.select(pl.any_horizontal(pl.all().str.starts_with('"').any())).item():
-        return None  # a quoted field: the quote-aware path reads it
-    header = tuple(name.strip() for name in header_line.decode("utf-8").rstrip("\r").split(","))
-    return _finish(label, frame, None, header)
+    unquoted = _unquote_whole_fields(frame) if b'"' in data else frame
+    if unquoted is None:
+        return None  # a quoted field held a comma or a line break: the quote-aware paths read it
+    try:
+        header_text = header_line.decode("utf-8")
+    except UnicodeDecodeError:
+        return None  # the exact path names the bytes
+    header = tuple(name.strip() for name in header_text.rstrip("\r").split(","))
+    return _finish(label, unquoted, None, header)
+
+
+# A field that is one whole quoted field: the contract's parser, having read it,
+# is just past a closing quote, so the next comma or line end closes the field.
+WHOLE_QUOTED_FIELD = r'^"(?:[^"]|"")*"$'
+
+
+def _unquote_whole_fields(frame: pl.DataFrame) -> pl.DataFrame | None:
+    """``frame``, split at every comma and line end, read as the contract reads quoted fields.
+
+    Where a field starts with a quote the contract reads a quoted field, which may
+    hold commas and line breaks; the split is then still right exactly when every
+    such field is one whole quoted field (a piece of a longer one ends inside the
+    quotes, as a field with text after its closing quote does not match either).
+    Those are unquoted: outer quotes off, doubled quotes single. None otherwise.
+    A quote anywhere else is an ordinary character and stays.
+    """
+    opening = frame.select(pl.all().str.starts_with('"').any()).row(0, named=True)
+    unquoted: list[pl.Series] = []
+    for name in (name for name, any_quoted in opening.items() if any_quoted):
+        column = frame.get_column(name)
+        rows = column.str.starts_with('"').arg_true()
+        quoted = column.gather(rows)
+        if not quoted.str.contains(WHOLE_QUOTED_FIELD).all():
+            return None
+        inner = quoted.str.strip_prefix('"').str.strip_suffix('"')
+        values = inner.str.replace_all('""', '"', literal=True)
+        # an empty value is null, quoted ("") or not
+        values = values.set(values == "", None)
+        # a copy: scattering into the frame's own column would change the frame
+        unquoted.append(column.clone().scatter(rows, values))
+    return frame.with_columns(unquoted) if unquoted else frame
 
 
 def _read_quoted(label: str, data: bytes) -> ReadResult | None:

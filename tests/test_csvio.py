@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -13,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconcile.csvio import (
+    ReadResult,
     _has_quoted_field,
     _read_lines,
     _read_quoted,
@@ -138,6 +140,28 @@ def test_bytes_that_are_not_utf8_are_reported_with_their_row() -> None:
     assert "e9" in str(problem["problem"])
 
 
+@pytest.mark.parametrize(
+    ("content", "row"),
+    [
+        (b"batch_id,order_id,item_\xe9d\nB1,O1,I1\n", 1),
+        (b"batch_id,order_id,item_id\nB1,O1,I\xe9\n", 2),
+        (b'batch_id,order_id,item_id\nB1,O1,I1\nB2,O2,"I\xe9, 2"\n', 3),
+        (b'batch_id,order_id,item_id\nB1,O1,"12"" x 18\xe9"\n', 2),
+    ],
+    ids=["header", "value", "quoted value with a comma", "whole quoted value"],
+)
+def test_bytes_that_are_not_utf8_are_reported_wherever_they_are(
+    tmp_path: Path, content: bytes, row: int
+) -> None:
+    """It reports bytes that are not UTF-8 in the header, a value or a quoted value, whichever
+    reading path the file would take."""
+    path = tmp_path / "batch_items.csv"
+    path.write_bytes(content)
+    [problem] = problems_of(path)
+    assert problem["row"] == row
+    assert str(problem["problem"]).startswith("bytes that are not UTF-8: e9")
+
+
 def test_a_repeated_column_name_is_reported() -> None:
     """It reports a header naming a column twice instead of renaming it."""
     assert problems_of(ITEMS / "repeated_column.csv") == [
@@ -236,17 +260,14 @@ UNQUOTED_TEXT = st.text(
 def test_the_fast_path_agrees_with_the_exact_line_path(
     rows: list[list[str]], width: int, line_end: str, final_newline: bool
 ) -> None:
-    """Polars' fast read is used only when it gives exactly what the line-by-line path gives."""
+    """Polars' fast read is used only when it gives exactly what the exact paths give."""
     header = ",".join(f"c{index}" for index in range(width))
     text = line_end.join([header, *(",".join(row) for row in rows)]) + (
         line_end if final_newline else ""
     )
     data = text.encode("utf-8")
-    exact = _read_lines("f.csv", data)
+    exact = (_read_with_csv_module if _has_quoted_field(data) else _read_lines)("f.csv", data)
     fast = _read_unquoted("f.csv", data)
-    if _has_quoted_field(data):
-        assert fast is None
-        return
     if fast is not None:
         assert exact.table is not None and fast.table is not None
         assert fast.table.frame.equals(exact.table.frame, null_equal=True)
@@ -260,24 +281,36 @@ QUOTED_TEXT = st.text(
 )
 
 
+# Values with quotes but no separator: the split path's usual case (12" x 18").
+INCH_TEXT = st.text(alphabet=st.sampled_from(["a", "1", " ", '"', "é"]), max_size=6)
+
+
+def _csv_text(rows: list[list[str]], line_end: str, style: str) -> str:
+    if style == "raw":
+        return line_end.join(["a,b", *(",".join(row) for row in rows)])
+    buffer = io.StringIO()
+    quoting = csv.QUOTE_ALL if style == "all quoted" else csv.QUOTE_MINIMAL
+    csv.writer(buffer, lineterminator=line_end, quoting=quoting).writerows([["a", "b"], *rows])
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("fast_reader", [_read_quoted, _read_unquoted], ids=["rfc", "split"])
 @settings(max_examples=300, deadline=None)
 @given(
-    rows=st.lists(st.lists(QUOTED_TEXT, min_size=2, max_size=2), max_size=6),
+    rows=st.lists(st.lists(st.one_of(QUOTED_TEXT, INCH_TEXT), min_size=2, max_size=2), max_size=6),
     line_end=st.sampled_from(["\n", "\r\n"]),
-    style=st.sampled_from(["writer", "raw"]),
+    style=st.sampled_from(["writer", "all quoted", "raw"]),
 )
-def test_the_quoted_fast_path_agrees_with_the_exact_csv_path(
-    rows: list[list[str]], line_end: str, style: str
+def test_the_fast_paths_agree_with_the_exact_csv_path_on_quoted_files(
+    fast_reader: Callable[[str, bytes], ReadResult | None],
+    rows: list[list[str]],
+    line_end: str,
+    style: str,
 ) -> None:
-    """Polars' quoted read is used only when it gives exactly what Python's csv module gives."""
-    if style == "writer":
-        buffer = io.StringIO()
-        csv.writer(buffer, lineterminator=line_end).writerows([["a", "b"], *rows])
-        text = buffer.getvalue()
-    else:
-        text = line_end.join(["a,b", *(",".join(row) for row in rows)])
-    data = text.encode("utf-8")
-    fast = _read_quoted("f.csv", data)
+    """Polars' quote-aware read, and the split at every comma with whole quoted fields
+    unquoted, are used only when they give exactly what Python's csv module gives."""
+    data = _csv_text(rows, line_end, style).encode("utf-8")
+    fast = fast_reader("f.csv", data)
     if fast is None:
         return
     exact = _read_with_csv_module("f.csv", data)
@@ -287,7 +320,13 @@ def test_the_quoted_fast_path_agrees_with_the_exact_csv_path(
     assert fast.table.line_of(rows_index).to_list() == exact.table.line_of(rows_index).to_list()
 
 
-def test_our_own_outputs_take_the_quoted_fast_path() -> None:
-    """It reads a minimally quoted file (as the job writes) with Polars, not row by row."""
+def test_our_own_outputs_take_a_fast_path() -> None:
+    """It reads a minimally quoted file (as the job writes) with Polars, not row by row:
+    split at commas when no quoted value holds a comma or a line break, else with
+    Polars' quote-aware reader."""
     data = (GOLDEN / "example" / "batch_items.csv").read_bytes()
+    assert b'"' in data
     assert _read_quoted("batch_items.csv", data) is not None
+    split = _read_unquoted("batch_items.csv", data.replace(b", ", b"; "))
+    assert split is not None and split.table is not None
+    assert split.table.frame.get_column("description").str.contains('"').any()
