@@ -152,69 +152,69 @@ def compare_tables(name: str, old: pl.DataFrame, new: pl.DataFrame) -> FileDiff:
 def _pair_rows(old: pl.DataFrame, new: pl.DataFrame, key: list[str]) -> pl.DataFrame | None:
     """(old_row, new_row) for every key, null on the side that lacks it; exact.
 
-    Cheapest first: the same keys in the same order (a re-run that changed values)
-    pair by position; two files sorted by their key (the job's outputs) pair by a
-    merge; otherwise keys are matched on a 64-bit hash and every matched pair is
-    confirmed on the values. None (the value joins decide) when a key or a hash
-    repeats, or a hash collides.
+    The same keys in the same order (a re-run that changed values) pair by
+    position. Otherwise keys are matched on a 64-bit hash and every matched pair
+    is confirmed on the key values: when both sides list the matched rows in the
+    same order (files sorted by their key, as the job's outputs are) by comparing
+    the two filtered key columns, which reads memory in order, else pair by pair.
+    None (the value joins decide) when a key or a hash repeats, or a hash collides.
     """
     if old.height == new.height and old.select(key).equals(new.select(key), null_equal=True):
         rows = pl.int_range(old.height, dtype=pl.UInt32, eager=True)
         return pl.DataFrame({"old_row": rows, "new_row": rows})
-    merged = _pair_sorted(old, new, key)
-    if merged is not None:
-        return merged
     key_hash = (pl.struct(key).hash() if len(key) > 1 else pl.col(key[0]).hash()).alias(HASH)
-    old_hash, new_hash = old.select(key_hash).to_series(), new.select(key_hash).to_series()
-    if old_hash.n_unique() != old.height or new_hash.n_unique() != new.height:
-        return None
-    pairs = (
-        old_hash.to_frame()
+    matched = (
+        old.select(key_hash)
         .with_row_index("old_row")
-        .join(new_hash.to_frame().with_row_index("new_row"), on=HASH, how="full", coalesce=True)
+        .join(
+            new.select(key_hash).with_row_index("new_row"),
+            on=HASH,
+            how="inner",
+            maintain_order="left",
+        )
         .select("old_row", "new_row")
     )
-    matched = pairs.drop_nulls()
-    for column in key:
-        old_keys = old.get_column(column).gather(matched.get_column("old_row"))
-        new_keys = new.get_column(column).gather(matched.get_column("new_row"))
-        if not old_keys.eq_missing(new_keys).all():
-            return None  # a hash collision: the value joins decide
-    return pairs
-
-
-def _pair_sorted(old: pl.DataFrame, new: pl.DataFrame, key: list[str]) -> pl.DataFrame | None:
-    """Row pairs by merging two files sorted by their key (the job's outputs are), exactly.
-
-    The key columns joined by NUL are equal exactly when the keys are, as no key
-    value holds a NUL, and sort as the keys do; None when either file is not so
-    sorted, repeats a key or has an empty or NUL-holding key value.
-    """
-    joined_key = pl.concat_str(key, separator="\x00").alias("key")
-    sides = []
-    for side, frame in enumerate((old, new)):
-        keys = frame.select(joined_key).with_columns(
-            side=pl.lit(side, pl.Int8), row=pl.int_range(pl.len(), dtype=pl.UInt32)
+    old_rows, new_rows = matched.get_column("old_row"), matched.get_column("new_row")
+    old_matched, new_matched = _mask(old_rows, old.height), _mask(new_rows, new.height)
+    if _strictly_ascending(old_rows) and _strictly_ascending(new_rows):
+        same_keys = (
+            old.select(key)
+            .filter(old_matched)
+            .equals(new.select(key).filter(new_matched), null_equal=True)
         )
-        column = keys.get_column("key")
-        separators = column.str.count_matches("\x00", literal=True)
-        if column.null_count() or (separators != len(key) - 1).any():
-            return None  # an empty or NUL-holding key value: joined keys could be ambiguous
-        if not column.is_sorted() or (column == column.shift(1)).any():
-            return None  # not sorted, or a repeated key (sorted keys repeat side by side)
-        sides.append(keys)
-    merged = sides[0].merge_sorted(sides[1], key="key")
-    same_key_next = pl.col("key") == pl.col("key").shift(-1)
-    pairs = merged.with_columns(
-        old_row=pl.when(pl.col("side") == 0).then(pl.col("row")),
-        new_row=pl.when(pl.col("side") == 1)
-        .then(pl.col("row"))
-        .when(same_key_next.fill_null(False))
-        .then(pl.col("row").shift(-1)),
+    elif old_rows.n_unique() == matched.height and new_rows.n_unique() == matched.height:
+        same_keys = all(
+            old.get_column(column)
+            .gather(old_rows)
+            .eq_missing(new.get_column(column).gather(new_rows))
+            .all()
+            for column in key
+        )
+    else:
+        return None  # a repeated key or hash: the value joins decide
+    if not same_keys:
+        return None  # a hash collision: the value joins decide
+    no_row = pl.lit(None, pl.UInt32)
+    return pl.concat(
+        [
+            matched,
+            (~old_matched).arg_true().alias("old_row").to_frame().with_columns(new_row=no_row),
+            (~new_matched)
+            .arg_true()
+            .alias("new_row")
+            .to_frame()
+            .select(old_row=no_row, new_row="new_row"),
+        ]
     )
-    # a matched key shows twice, old then new: keep its first (old) row, now paired
-    second_of_pair = (pl.col("key") == pl.col("key").shift(1)).fill_null(False)
-    return pairs.filter(~second_of_pair).select("old_row", "new_row")
+
+
+def _mask(rows: pl.Series, height: int) -> pl.Series:
+    """True at ``rows``, False elsewhere."""
+    return pl.repeat(False, height, dtype=pl.Boolean, eager=True).scatter(rows, True)
+
+
+def _strictly_ascending(rows: pl.Series) -> bool:
+    return bool(rows.len() < 2 or (rows.cast(pl.Int64).diff().drop_nulls() > 0).all())
 
 
 def _changes_of_pairs(
@@ -240,8 +240,7 @@ def _take(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
     if rows.len() == frame.height and rows.is_sorted():
         return frame
     if rows.is_sorted():
-        keep = pl.repeat(False, frame.height, dtype=pl.Boolean, eager=True).scatter(rows, True)
-        return frame.filter(keep)
+        return frame.filter(_mask(rows, frame.height))
     return frame[rows]
 
 

@@ -6,8 +6,12 @@ import json
 import shutil
 from pathlib import Path
 
+import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from reconcile import diff
 from tests.conftest import EXAMPLE, GOLDEN, invoke
 
 TWO_MORE_CANCELLATIONS = (
@@ -164,3 +168,39 @@ def test_unsorted_files_diff_like_sorted_ones(tmp_path: Path, folders: tuple[Pat
     (shuffled / "batch_items.csv").write_text(lines[0] + "".join(reversed(lines[1:])))
     expected = invoke("diff", old, new, "--file", "batch_items.csv").stdout
     assert invoke("diff", old, shuffled, "--file", "batch_items.csv").stdout == expected
+
+
+KEY_VALUES = st.sampled_from(["a", "b", "c", "d", None])
+ROWS = st.lists(st.tuples(KEY_VALUES, KEY_VALUES, st.sampled_from(["1", "2", None])), max_size=8)
+
+
+def _frame(rows: list[tuple[str | None, str | None, str | None]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        rows, schema=dict.fromkeys(("batch_id", "item_id", "status"), pl.String), orient="row"
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(old_rows=ROWS, new_rows=ROWS, sort_old=st.booleans(), sort_new=st.booleans())
+def test_pairing_by_hash_agrees_with_joins_on_values(
+    old_rows: list[tuple[str | None, str | None, str | None]],
+    new_rows: list[tuple[str | None, str | None, str | None]],
+    sort_old: bool,
+    sort_new: bool,
+) -> None:
+    """It finds the same added, removed and changed rows whether rows are paired by
+    position, by hash or by joins on the values: sorted or not, keys repeated or empty."""
+    old, new = _frame(old_rows), _frame(new_rows)
+    if sort_old:
+        old = old.sort("batch_id", "item_id")
+    if sort_new:
+        new = new.sort("batch_id", "item_id")
+    found = diff.compare_tables("held_items.csv", old, new)
+    added, removed, changes, changed_rows = diff._compare_by_joins(
+        old, new, ["batch_id", "item_id"], ["status"]
+    )
+    # with repeated keys, which occurrence pairs with which may differ: compare as multisets
+    assert found.added.sort(pl.all()).equals(added.sort(pl.all()), null_equal=True)
+    assert found.removed.sort(pl.all()).equals(removed.sort(pl.all()), null_equal=True)
+    assert found.changed_rows == changed_rows
+    assert found.changes.sort(pl.all()).equals(changes.sort(pl.all()), null_equal=True)
