@@ -27,14 +27,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import re
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
@@ -89,6 +87,11 @@ def read_csv_table(path: Path, label: str, *, digest: bool = True) -> ReadResult
         return _missing(label, "unreadable_file", f"{path} is a folder, not a file")
     except OSError as error:
         return _missing(label, "unreadable_file", f"{path}: {error.strerror}")
+    return read_csv_bytes(data, label, digest=digest)
+
+
+def read_csv_bytes(data: bytes, label: str, *, digest: bool = True) -> ReadResult:
+    """``read_csv_table`` of a file's bytes already read."""
     with ThreadPoolExecutor(max_workers=1) as executor:
         # hashlib and Polars both work without the GIL: the digest is computed meanwhile
         sha256 = executor.submit(lambda: hashlib.sha256(data).hexdigest() if digest else "")
@@ -441,7 +444,3 @@ def write_csv(frame: pl.DataFrame, path: Path) -> None:
 
 def write_text(text: str, path: Path) -> None:
     path.write_bytes(text.encode("utf-8"))
-
-
-def read_json(path: Path) -> Any:
-    return json.loads(path.read_bytes().decode("utf-8"))

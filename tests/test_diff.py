@@ -138,6 +138,27 @@ def test_a_missing_folder_or_unreadable_file_exits_2(
     )
 
 
+def test_byte_identical_files_are_identical_without_being_parsed(
+    tmp_path: Path, folders: tuple[Path, Path]
+) -> None:
+    """It reports a file whose bytes are the same on both sides as identical, without
+    reading its rows (so even a file it could not parse), and still exits 2 on a file
+    it cannot open."""
+    old = copy_of(folders[0], tmp_path / "a")
+    new = copy_of(folders[0], tmp_path / "b")
+    for folder in (old, new):
+        (folder / "orders.csv").write_text('order_id,status\n"O1,Open\n')
+    same = invoke("diff", old, new, "--file", "orders.csv")
+    assert (same.exit_code, same.stdout) == (0, "orders.csv: identical\n")
+    (new / "orders.csv").unlink()
+    (new / "orders.csv").mkdir()
+    folder_instead = invoke("diff", old, new, "--file", "orders.csv")
+    assert (folder_instead.exit_code, folder_instead.stderr) == (
+        2,
+        f"reconcile: cannot read {new / 'orders.csv'}: Is a directory\n",
+    )
+
+
 def test_repeated_keys_are_matched_by_occurrence(
     tmp_path: Path, folders: tuple[Path, Path]
 ) -> None:
