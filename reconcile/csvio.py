@@ -87,11 +87,29 @@ def read_csv_table(path: Path, label: str, *, digest: bool = True) -> ReadResult
         return _missing(label, "unreadable_file", f"{path} is a folder, not a file")
     except OSError as error:
         return _missing(label, "unreadable_file", f"{path}: {error.strerror}")
-    return read_csv_bytes(data, label, digest=digest)
+    result = _read_csv(data, label, digest)
+    # The bytes go before the frame is copied into one chunk: at tens of millions of
+    # rows, memory just given back is far cheaper to take again than fresh memory.
+    del data
+    return _in_one_chunk(result)
 
 
 def read_csv_bytes(data: bytes, label: str, *, digest: bool = True) -> ReadResult:
-    """``read_csv_table`` of a file's bytes already read."""
+    """``read_csv_table`` of a file's bytes already read (the caller holds them)."""
+    return _in_one_chunk(_read_csv(data, label, digest))
+
+
+def _in_one_chunk(result: ReadResult) -> ReadResult:
+    """Polars' reader hands back about a hundred chunks per column at millions of rows;
+    gathers, joins and sorts on one chunk are several times faster (a gather in a random
+    order, ten times), and rechunking costs a fraction of one of them."""
+    if result.table is None:
+        return result
+    table = replace(result.table, frame=result.table.frame.rechunk())
+    return ReadResult(table, result.problems, result.missing)
+
+
+def _read_csv(data: bytes, label: str, digest: bool) -> ReadResult:
     with ThreadPoolExecutor(max_workers=1) as executor:
         # hashlib and Polars both work without the GIL: the digest is computed meanwhile
         sha256 = executor.submit(lambda: hashlib.sha256(data).hexdigest() if digest else "")
@@ -185,7 +203,6 @@ def _read_unquoted(label: str, data: bytes) -> ReadResult | None:
         counts = executor.submit(_byte_counts, data)  # while Polars parses
         try:
             frame = pl.read_csv(data, quote_char=None, infer_schema=False, has_header=True)
-            frame = frame.rechunk()  # see _finish; the unquoting gathers and scatters
         except pl.exceptions.PolarsError:
             return None
         found = counts.result()
@@ -229,7 +246,7 @@ def _unquote_whole_fields(frame: pl.DataFrame) -> pl.DataFrame | None:
     opening = frame.select(pl.all().str.starts_with('"').any()).row(0, named=True)
     unquoted: list[pl.Series] = []
     for name in (name for name, any_quoted in opening.items() if any_quoted):
-        column = frame.get_column(name)
+        column = frame.get_column(name).rechunk()  # it is gathered from and scattered into
         rows = column.str.starts_with('"').arg_true()
         quoted = column.gather(rows)
         if not quoted.str.contains(WHOLE_QUOTED_FIELD).all():
@@ -430,10 +447,7 @@ def _finish(
         seen.add(name)
     if repeated:
         return ReadResult(None, problem_rows(repeated))
-    # Polars' reader hands back about a hundred chunks per column at millions of rows;
-    # gathers, joins and sorts on one chunk are several times faster (a gather in a
-    # random order, ten times), and rechunking costs a fraction of one of them.
-    named = frame.rename(dict(zip(frame.columns, header, strict=False))).rechunk()
+    named = frame.rename(dict(zip(frame.columns, header, strict=False)))
     return ReadResult(CsvTable(label, named, lines, header, digest=""), empty_problems())
 
 
