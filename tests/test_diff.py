@@ -37,6 +37,12 @@ def copy_of(folder: Path, target: Path) -> Path:
     return target
 
 
+@pytest.fixture
+def two_copies(tmp_path: Path, folders: tuple[Path, Path]) -> tuple[Path, Path]:
+    """Two plain copies of the example night's outputs, for a test to edit one or both."""
+    return copy_of(folders[0], tmp_path / "a"), copy_of(folders[0], tmp_path / "b")
+
+
 def test_identical_folders_exit_0(folders: tuple[Path, Path]) -> None:
     """It says every file is identical and exits 0."""
     old, _ = folders
@@ -87,10 +93,9 @@ def test_file_option_limits_the_comparison(folders: tuple[Path, Path]) -> None:
     )
 
 
-def test_added_removed_and_extra_columns(tmp_path: Path, folders: tuple[Path, Path]) -> None:
+def test_added_removed_and_extra_columns(two_copies: tuple[Path, Path]) -> None:
     """It reports rows added and removed, and columns present on one side only."""
-    old = copy_of(folders[0], tmp_path / "a")
-    new = copy_of(folders[0], tmp_path / "b")
+    old, new = two_copies
     (new / "archive_list.csv").write_text(
         "batch_id,previous_status,items_removed,note\nB-1002,Filling,3,x\nB-2000,Filling,1,y\n"
     )
@@ -109,10 +114,9 @@ def test_added_removed_and_extra_columns(tmp_path: Path, folders: tuple[Path, Pa
     )
 
 
-def test_a_file_on_one_side_only_is_reported(tmp_path: Path, folders: tuple[Path, Path]) -> None:
+def test_a_file_on_one_side_only_is_reported(two_copies: tuple[Path, Path]) -> None:
     """It reports an output file missing from one folder."""
-    old = copy_of(folders[0], tmp_path / "a")
-    new = copy_of(folders[0], tmp_path / "b")
+    old, new = two_copies
     (new / "held_items.csv").unlink()
     result = invoke("diff", old, new)
     assert result.exit_code == 1
@@ -139,13 +143,12 @@ def test_a_missing_folder_or_unreadable_file_exits_2(
 
 
 def test_byte_identical_files_are_identical_without_being_parsed(
-    tmp_path: Path, folders: tuple[Path, Path]
+    two_copies: tuple[Path, Path],
 ) -> None:
     """It reports a file whose bytes are the same on both sides as identical, without
     reading its rows (so even a file it could not parse), and still exits 2 on a file
     it cannot open."""
-    old = copy_of(folders[0], tmp_path / "a")
-    new = copy_of(folders[0], tmp_path / "b")
+    old, new = two_copies
     for folder in (old, new):
         (folder / "orders.csv").write_text('order_id,status\n"O1,Open\n')
     same = invoke("diff", old, new, "--file", "orders.csv")
@@ -159,12 +162,9 @@ def test_byte_identical_files_are_identical_without_being_parsed(
     )
 
 
-def test_repeated_keys_are_matched_by_occurrence(
-    tmp_path: Path, folders: tuple[Path, Path]
-) -> None:
+def test_repeated_keys_are_matched_by_occurrence(two_copies: tuple[Path, Path]) -> None:
     """It still pairs rows when a hand-edited file repeats a key: the nth with the nth."""
-    old = copy_of(folders[0], tmp_path / "a")
-    new = copy_of(folders[0], tmp_path / "b")
+    old, new = two_copies
     (old / "archive_list.csv").write_text(
         "batch_id,previous_status,items_removed\nB-1,Filling,3\nB-1,Filling,4\n"
     )
