@@ -284,6 +284,12 @@ def _read_quoted(label: str, data: bytes) -> ReadResult | None:
     expected = data if data.endswith(line_end.encode()) else data + line_end.encode()
     if written.getvalue() != expected:  # bytes compare with memcmp; a memoryview's does not
         return None
+    if b'""' in data:
+        # Polars reads a quoted empty field ("") as an empty string; the contract, and
+        # every other path, read it as an empty value, like an unquoted empty field.
+        frame = frame.with_columns(
+            pl.when(pl.col(name) != "").then(pl.col(name)).alias(name) for name in frame.columns
+        )
     header = tuple(name.strip() for name in frame.columns)
     if data.count(b"\n") == frame.height + 1 - (0 if data.endswith(b"\n") else 1):
         return _finish(label, frame, None, header)  # no line break inside a value

@@ -145,6 +145,14 @@ INPUT_ERROR_CASES = [
         'required value is empty (1):\n    row 2, column item_id, value ""\n',
     ),
     (
+        # "" is an empty value whichever reading path the file takes; the quoted comma
+        # on another row once sent it down a path that read "" as text.
+        "batch_items",
+        "quoted_empty_value_beside_quoted_comma",
+        65,
+        'required value is empty (1):\n    row 2, column item_id, value ""\n',
+    ),
+    (
         "batch_items",
         "repeated_key",
         65,
