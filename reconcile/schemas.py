@@ -118,12 +118,21 @@ def input_schema(file: str, policy: Policy) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(columns, strict=False, name=file)
 
 
+def _in_memory() -> pl.Config:
+    """Polars settings for Pandera's queries. Pandera collects each check with Polars'
+    default engine, whose start-up costs about 0.6 ms a query against 0.04 ms for the
+    in-memory engine; a run makes a few hundred such queries (it halved a tiny run's time),
+    and at 5M lines the in-memory engine is faster too (validation 1.5 s -> 1.1 s)."""
+    return pl.Config(engine_affinity="in-memory")
+
+
 def validate_files(tables: Mapping[str, CsvTable], policy: Policy) -> pl.DataFrame:
     """Every problem found within single files: header checks and each file's Pandera schema."""
     problems = [header_problems(table) for table in tables.values()]
-    problems += [
-        _pandera_problems(table, input_schema(file, policy)) for file, table in tables.items()
-    ]
+    with _in_memory():
+        problems += [
+            _pandera_problems(table, input_schema(file, policy)) for file, table in tables.items()
+        ]
     return concat_problems(problems)
 
 
@@ -362,12 +371,13 @@ def validate_outputs(inputs: Inputs, outputs: Outputs) -> None:
     """Check the outputs against the contract's guarantees; raise ``InternalError`` if not."""
     frames = {"batch_outcomes": outputs.batch_outcomes, **outputs.files()}
     failures: list[str] = []
-    for name, schema in OUTPUT_SCHEMAS.items():
-        try:
-            schema.validate(frames[name], lazy=True)
-        except SchemaErrors as errors:
-            checks = errors.failure_cases.get_column("check").unique().sort().to_list()
-            failures.append(f"{name}: {', '.join(map(str, checks))}")
+    with _in_memory():
+        for name, schema in OUTPUT_SCHEMAS.items():
+            try:
+                schema.validate(frames[name], lazy=True)
+            except SchemaErrors as errors:
+                checks = errors.failure_cases.get_column("check").unique().sort().to_list()
+                failures.append(f"{name}: {', '.join(map(str, checks))}")
     kept, removed = outputs.batch_items.height, outputs.removed_items.height
     if kept + removed != inputs.batch_items.height:
         failures.append(

@@ -1,12 +1,27 @@
-"""Shared helpers: input folders from text, and the CLI through Click's CliRunner."""
+"""Shared helpers: input folders from text, the CLI through Click's CliRunner, and the
+Hypothesis profiles.
+
+Profiles, chosen with ``HYPOTHESIS_PROFILE`` (every test runs under each; only the
+number of generated examples changes):
+
+* ``dev`` (the default): 40 examples a property, for the inner loop and ``make test``;
+* ``ci`` (the default where ``CI`` is set): the same, without the example database, so a
+  failure a developer's machine remembers never changes CI's verdict;
+* ``deep``: 1,000 examples a property, before a release (about an hour on 2 cores).
+
+Every profile prints the failing example and its reproduction blob
+(``@reproduce_failure``), so a failure seen once can be replayed.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import HealthCheck, settings
 
 from reconcile.cli import cli
 
@@ -15,6 +30,19 @@ EXAMPLE = ROOT / "fixtures" / "example"
 CASES = ROOT / "fixtures" / "cases"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 CORPORA = ROOT.parent / "shared" / "corpora"
+
+_COMMON = settings(
+    deadline=None,
+    print_blob=True,
+    # Whole pipelines per example are slow by Hypothesis' standards; that is expected.
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile("dev", _COMMON, max_examples=40)
+settings.register_profile("ci", _COMMON, max_examples=40, database=None)
+settings.register_profile("deep", _COMMON, max_examples=1_000)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)
 
 MINIMAL = {
     "orders.csv": "order_id,status\nO1,Open\nO2,Open\n",

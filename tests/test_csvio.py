@@ -10,7 +10,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from reconcile.csvio import (
@@ -250,7 +250,6 @@ UNQUOTED_TEXT = st.text(
 )
 
 
-@settings(max_examples=300, deadline=None)
 @given(
     rows=st.lists(st.lists(UNQUOTED_TEXT, min_size=1, max_size=4), max_size=8),
     width=st.integers(1, 4),
@@ -295,7 +294,6 @@ def _csv_text(rows: list[list[str]], line_end: str, style: str) -> str:
 
 
 @pytest.mark.parametrize("fast_reader", [_read_quoted, _read_unquoted], ids=["rfc", "split"])
-@settings(max_examples=300, deadline=None)
 @given(
     rows=st.lists(st.lists(st.one_of(QUOTED_TEXT, INCH_TEXT), min_size=2, max_size=2), max_size=6),
     line_end=st.sampled_from(["\n", "\r\n"]),

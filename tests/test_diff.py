@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from reconcile import diff
@@ -201,7 +201,6 @@ def _frame(rows: list[tuple[str | None, str | None, str | None]]) -> pl.DataFram
     )
 
 
-@settings(max_examples=300, deadline=None)
 @given(old_rows=ROWS, new_rows=ROWS, sort_old=st.booleans(), sort_new=st.booleans())
 def test_pairing_by_hash_agrees_with_joins_on_values(
     old_rows: list[tuple[str | None, str | None, str | None]],

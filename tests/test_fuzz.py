@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from reconcile.cli import cli
@@ -72,7 +72,6 @@ def apply(folder: Path, edits: list[tuple[str, str, int, bytes]]) -> None:
         path.write_bytes(data)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(edits=mutations())
 def test_mutated_inputs_run_or_exit_65_or_66_never_crash(
     edits: list[tuple[str, str, int, bytes]],

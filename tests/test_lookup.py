@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from reconcile.lookup import is_in, is_in_hashed, lookup
@@ -28,7 +28,6 @@ def test_lookup_with_repeated_table_keys_uses_the_first_row() -> None:
     ]
 
 
-@settings(max_examples=200, deadline=None)
 @given(values=KEYS, pool=KEYS)
 def test_hashed_answers_equal_string_answers(values: list[str], pool: list[str]) -> None:
     """is_in and lookup agree with Polars' string is_in on any keys."""
