@@ -123,6 +123,7 @@ def reconcile_process(*args: str | Path, **kwargs: Any) -> subprocess.Popen[byte
     )
 
 
+@pytest.mark.subprocess
 def test_sigkill_at_any_moment_leaves_old_or_new_outputs_and_the_next_run_recovers(
     tmp_path: Path, big_night: Path
 ) -> None:
@@ -170,6 +171,7 @@ main()
 """
 
 
+@pytest.mark.subprocess
 def test_sigkill_at_every_publish_step_is_recovered(tmp_path: Path) -> None:
     """A process killed at each fsync, rename and link step of publishing leaves the old or the new
     outputs, and the next run recovers and publishes."""
@@ -195,6 +197,7 @@ def test_sigkill_at_every_publish_step_is_recovered(tmp_path: Path) -> None:
     assert step > 5
 
 
+@pytest.mark.subprocess
 def test_two_concurrent_runs_exactly_one_gets_75(tmp_path: Path, big_night: Path) -> None:
     """Of two runs started together on one output folder, one succeeds and the other exits 75 at once."""
     out = tmp_path / "out"
