@@ -16,38 +16,43 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from reconcile import __version__
-from reconcile.errors import EXIT_SOFTWARE, InputDataError, OutputError, ReconcileError
+from reconcile.contract import INPUTS
+from reconcile.errors import (
+    EXIT_DATAERR,
+    EXIT_NOINPUT,
+    EXIT_SOFTWARE,
+    InputDataError,
+    OutputError,
+    ReconcileError,
+)
 
 if TYPE_CHECKING:
     from reconcile.policy import Policy
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-EXISTING_PATH = click.Path(path_type=Path)
+PATH = click.Path(path_type=Path)
 
 
 def input_options(command: F) -> F:
-    """INPUT_DIR, the four file options and --policy, shared by run and check."""
+    """What run and check share: INPUT_DIR, one option per input file, --policy,
+    --report and --debug."""
     decorators = [
-        click.argument("input_dir", required=False, type=EXISTING_PATH),
-        click.option("--orders", type=EXISTING_PATH, help="orders.csv, if not in INPUT_DIR."),
-        click.option("--batches", type=EXISTING_PATH, help="batches.csv, if not in INPUT_DIR."),
-        click.option(
-            "--batch-items", type=EXISTING_PATH, help="batch_items.csv, if not in INPUT_DIR."
-        ),
-        click.option(
-            "--cancellations", type=EXISTING_PATH, help="cancellations.csv, if not in INPUT_DIR."
+        click.argument("input_dir", required=False, type=PATH),
+        *(
+            click.option(file.option, type=PATH, help=f"{file.name}, if not in INPUT_DIR.")
+            for file in INPUTS
         ),
         click.option(
             "--policy",
             "policy_file",
-            type=EXISTING_PATH,
+            type=PATH,
             help="TOML file whose [actions] table maps batch statuses to refill, regenerate or hold.",
         ),
         click.option(
             "--report",
             "report_file",
-            type=EXISTING_PATH,
+            type=PATH,
             help="Write every input problem to this CSV (file,row,column,value,problem).",
         ),
         click.option("--debug", is_flag=True, help="Show a traceback for internal errors."),
@@ -78,7 +83,7 @@ def cli() -> None:
     "--out",
     "out",
     required=True,
-    type=EXISTING_PATH,
+    type=PATH,
     help="The output folder (a link to the newest run).",
 )
 @click.option("--dry-run", is_flag=True, help="Read, validate and apply the rules; write nothing.")
@@ -213,12 +218,12 @@ def check(
         elif not quiet:
             click.echo("the input is valid")
         if result.problems.height:
-            sys.exit(66 if result.missing_files else 65)
+            sys.exit(EXIT_NOINPUT if result.missing_files else EXIT_DATAERR)
 
 
 @cli.command()
-@click.argument("old_dir", type=EXISTING_PATH)
-@click.argument("new_dir", type=EXISTING_PATH)
+@click.argument("old_dir", type=PATH)
+@click.argument("new_dir", type=PATH)
 @click.option(
     "--format",
     "output_format",
@@ -253,7 +258,7 @@ def diff(old_dir: Path, new_dir: Path, output_format: str, only: str | None, deb
 
 
 @cli.command()
-@click.argument("output_dir", type=EXISTING_PATH)
+@click.argument("output_dir", type=PATH)
 @click.option(
     "--lines",
     type=click.IntRange(min=1),
@@ -291,6 +296,7 @@ def synth(output_dir: Path, lines: int, seed: int) -> None:
 def _file_options(
     orders: Path | None, batches: Path | None, batch_items: Path | None, cancellations: Path | None
 ) -> dict[str, Path | None]:
+    """The file options by input role (``contract.InputFile.role``)."""
     return {
         "orders": orders,
         "batches": batches,

@@ -29,17 +29,19 @@ import hashlib
 import io
 import re
 import sys
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import polars as pl
 
+from reconcile.contract import trim
 from reconcile.problems import empty_problems, problem_rows
 
 BOM = b"\xef\xbb\xbf"
-SHOWN_VALUE_CHARS = 200
+# How much of a line a problem keeps as its value (the report shortens it further).
+KEPT_LINE_CHARS = 200
 
 csv.field_size_limit(sys.maxsize)
 
@@ -110,13 +112,16 @@ def _in_one_chunk(result: ReadResult) -> ReadResult:
 
 
 def _read_csv(data: bytes, label: str, digest: bool) -> ReadResult:
-    with ThreadPoolExecutor(max_workers=1) as executor:
-        # hashlib and Polars both work without the GIL: the digest is computed meanwhile
+    # hashlib, bytes.count and Polars all work without the GIL: the digest and the byte
+    # counts that prove the split exact are computed while Polars parses (at 5M lines
+    # that saves 0.3-0.5 s of the read stage, measured against doing them in turn).
+    with ThreadPoolExecutor(max_workers=2) as executor:
         sha256 = executor.submit(lambda: hashlib.sha256(data).hexdigest() if digest else "")
         text = data[len(BOM) :] if data.startswith(BOM) else data
+        counts = executor.submit(_byte_counts, text)
         # Polars refuses bytes that are not UTF-8, so a file read fast is UTF-8;
         # only a file the fast paths refused is checked here, to name the bad bytes.
-        result = _read_fast(label, text)
+        result = _read_fast(label, text, counts)
         if result is None:
             if not text.isascii():
                 try:
@@ -128,11 +133,13 @@ def _read_csv(data: bytes, label: str, digest: bool) -> ReadResult:
         return _with_digest(result, sha256.result())
 
 
-def _read_fast(label: str, data: bytes) -> ReadResult | None:
+def _read_fast(label: str, data: bytes, counts: Future[ByteCounts]) -> ReadResult | None:
     """One of the two proven fast paths, the cheaper first: fields split at every comma
     (with whole quoted fields unquoted) serves unless a quoted field holds a comma or
-    a line break."""
-    return _read_unquoted(label, data) or (_read_quoted(label, data) if b'"' in data else None)
+    a line break. ``counts`` are ``data``'s byte counts, being computed."""
+    return _read_unquoted(label, data, counts) or (
+        _read_quoted(label, data) if b'"' in data else None
+    )
 
 
 def _with_digest(result: ReadResult, digest: str) -> ReadResult:
@@ -155,7 +162,7 @@ def _not_utf8(label: str, data: bytes, error: UnicodeDecodeError) -> ReadResult:
         f"bytes that are not UTF-8: {bad.hex(' ')} at byte {error.start - line_start + 1} "
         "of the line (the first such place in the file)"
     )
-    shown = data[line_start : line_start + SHOWN_VALUE_CHARS].split(b"\n")[0]
+    shown = data[line_start : line_start + KEPT_LINE_CHARS].split(b"\n")[0]
     value = shown.decode("utf-8", errors="replace").rstrip("\r")
     return ReadResult(
         None,
@@ -184,7 +191,9 @@ def _byte_counts(data: bytes) -> ByteCounts:
     return ByteCounts(data.count(b","), returns, data.count(b"\r\n") if returns else 0)
 
 
-def _read_unquoted(label: str, data: bytes) -> ReadResult | None:
+def _read_unquoted(
+    label: str, data: bytes, counts: Future[ByteCounts] | None = None
+) -> ReadResult | None:
     """The fast path: Polars' reader with quoting off, used only when counts prove it exact.
 
     When no quoted field holds a comma or a line break, a record is a line and
@@ -199,13 +208,11 @@ def _read_unquoted(label: str, data: bytes) -> ReadResult | None:
     separators = header_line.count(b",")
     if not header_line.rstrip(b"\r") or separators == 0 or _has_quoted_field(header_line):
         return None  # a leading empty line, one column, or a quoted header: exact paths
-    with ThreadPoolExecutor(max_workers=1) as executor:
-        counts = executor.submit(_byte_counts, data)  # while Polars parses
-        try:
-            frame = pl.read_csv(data, quote_char=None, infer_schema=False, has_header=True)
-        except pl.exceptions.PolarsError:
-            return None
-        found = counts.result()
+    try:
+        frame = pl.read_csv(data, quote_char=None, infer_schema=False, has_header=True)
+    except pl.exceptions.PolarsError:
+        return None
+    found = counts.result() if counts is not None else _byte_counts(data)
     if found.carriage_returns != found.crlf:
         return None  # Polars drops a carriage return that does not end a line
     # Polars gives a row per line after the header and raises on a line with too
@@ -224,8 +231,7 @@ def _read_unquoted(label: str, data: bytes) -> ReadResult | None:
         header_text = header_line.decode("utf-8")
     except UnicodeDecodeError:
         return None  # the exact path names the bytes
-    header = tuple(name.strip() for name in header_text.rstrip("\r").split(","))
-    return _finish(label, unquoted, None, header)
+    return _finish(label, unquoted, None, header_text.rstrip("\r").split(","))
 
 
 # A field that is one whole quoted field: the contract's parser, having read it,
@@ -290,7 +296,7 @@ def _read_quoted(label: str, data: bytes) -> ReadResult | None:
         frame = frame.with_columns(
             pl.when(pl.col(name) != "").then(pl.col(name)).alias(name) for name in frame.columns
         )
-    header = tuple(name.strip() for name in frame.columns)
+    header = frame.columns
     if data.count(b"\n") == frame.height + 1 - (0 if data.endswith(b"\n") else 1):
         return _finish(label, frame, None, header)  # no line break inside a value
     breaks = pl.sum_horizontal(
@@ -312,7 +318,7 @@ def _read_lines(label: str, data: bytes) -> ReadResult:
     if lines.height == 0:
         return _empty_file(label)
     header_line = lines.row(0, named=True)["text"]
-    header = tuple(name.strip() for name in header_line.split(","))
+    header = header_line.split(",")
     body = lines.slice(1)
     field_counts = body.select(
         "line", "text", fields=pl.col("text").str.count_matches(",", literal=True) + 1
@@ -323,7 +329,7 @@ def _read_lines(label: str, data: bytes) -> ReadResult:
             file=pl.lit(label),
             row="line",
             column=pl.lit(None, pl.String),
-            value=pl.col("text").str.slice(0, SHOWN_VALUE_CHARS),
+            value=pl.col("text").str.slice(0, KEPT_LINE_CHARS),
             problem=pl.format(
                 "row has {} field(s), the header has {}", "fields", pl.lit(len(header))
             ),
@@ -384,14 +390,14 @@ def _read_with_csv_module(label: str, data: bytes) -> ReadResult:
         return _empty_file(label)
     if lone_cr is not None:
         records = [[value.replace(lone_cr, "\r") for value in record] for record in records]
-    header = tuple(name.strip() for name in records[0])
+    header = records[0]
     width = len(header)
     ragged = [
         {
             "file": label,
             "row": line,
             "kind": "wrong_field_count",
-            "value": ",".join(record)[:SHOWN_VALUE_CHARS],
+            "value": ",".join(record)[:KEPT_LINE_CHARS],
             "problem": f"row has {len(record)} field(s), the header has {width}",
         }
         for line, record in zip(starts[1:], records[1:], strict=False)
@@ -432,7 +438,7 @@ def _quoting_problem(message: str) -> str:
 
 def _line_at(data: bytes, line: int) -> str:
     text = data.split(b"\n", line)[line - 1] if line - 1 < data.count(b"\n") + 1 else b""
-    return text.decode("utf-8", errors="replace").rstrip("\r")[:SHOWN_VALUE_CHARS]
+    return text.decode("utf-8", errors="replace").rstrip("\r")[:KEPT_LINE_CHARS]
 
 
 def _empty_file(label: str) -> ReadResult:
@@ -440,9 +446,10 @@ def _empty_file(label: str) -> ReadResult:
 
 
 def _finish(
-    label: str, frame: pl.DataFrame, lines: pl.Series | None, header: tuple[str, ...]
+    label: str, frame: pl.DataFrame, lines: pl.Series | None, raw_header: Sequence[str]
 ) -> ReadResult:
-    """Name the columns by the header, unless the header repeats a name."""
+    """Name the columns by the header's trimmed names, unless the header repeats a name."""
+    header = tuple(trim(name) for name in raw_header)
     seen: set[str] = set()
     repeated = []
     for name in header:

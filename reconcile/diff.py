@@ -21,28 +21,16 @@ from typing import Any
 import polars as pl
 
 from reconcile import csvio
-from reconcile.errors import ReconcileError
+from reconcile.contract import CSV_OUTPUTS, SUMMARY
+from reconcile.errors import DiffError
+from reconcile.lookup import HASH
 
-SUMMARY = "summary.json"
+# Each output's key (empty: the whole row); summary.json is compared entry by entry.
 KEYS: Mapping[str, tuple[str, ...]] = {
-    "batch_items.csv": ("batch_id", "item_id"),
-    "removed_items.csv": ("batch_id", "item_id"),
-    "held_items.csv": ("batch_id", "item_id"),
-    "batches.csv": ("batch_id",),
-    "regeneration_queue.csv": ("batch_id",),
-    "archive_list.csv": ("batch_id",),
-    "orders.csv": ("order_id",),
-    "rejected_cancellations.csv": (),  # the whole row is the key
+    **{file.name: file.key for file in CSV_OUTPUTS},
     SUMMARY: ("entry",),
 }
 OCCURRENCE = "__occurrence"
-HASH = "__key_hash"
-
-
-class DiffTrouble(ReconcileError):
-    """A folder is missing or a file cannot be read: ``diff`` exits 2."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True)
@@ -73,10 +61,10 @@ def compare_folders(old: Path, new: Path, only: str | None = None) -> list[FileD
     """Compare every output file of ``old`` and ``new`` (or just ``only``)."""
     for folder in (old, new):
         if not folder.is_dir():
-            raise DiffTrouble(f"{folder}: no such folder")
+            raise DiffError(f"{folder}: no such folder")
     names = [only] if only else list(KEYS)
     if only and only not in KEYS:
-        raise DiffTrouble(f"--file {only}: not an output file; one of {', '.join(KEYS)}")
+        raise DiffError(f"--file {only}: not an output file; one of {', '.join(KEYS)}")
     diffs = []
     for name in names:
         old_path, new_path = old / name, new / name
@@ -105,7 +93,7 @@ def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as error:
-        raise DiffTrouble(f"cannot read {path}: {error.strerror or error}") from None
+        raise DiffError(f"cannot read {path}: {error.strerror or error}") from None
 
 
 def _load(path: Path, data: bytes, name: str) -> pl.DataFrame:
@@ -115,7 +103,7 @@ def _load(path: Path, data: bytes, name: str) -> pl.DataFrame:
     if result.table is None:
         first = result.problems.row(0, named=True)
         where = f" row {first['row']}" if first["row"] is not None else ""
-        raise DiffTrouble(f"cannot read {path}{where}: {first['problem']}")
+        raise DiffError(f"cannot read {path}{where}: {first['problem']}")
     return result.table.frame
 
 
@@ -123,7 +111,7 @@ def _summary_entries(path: Path, data: bytes) -> pl.DataFrame:
     try:
         content = json.loads(data.decode("utf-8"))
     except ValueError as error:
-        raise DiffTrouble(f"cannot read {path}: {error}") from None
+        raise DiffError(f"cannot read {path}: {error}") from None
     entries: dict[str, str] = {}
 
     def flatten(prefix: str, value: Any) -> None:

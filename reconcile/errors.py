@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import polars as pl
 
-EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_DATAERR = 65
 EXIT_NOINPUT = 66
@@ -32,17 +31,11 @@ class UsageError(ReconcileError):
     exit_code = EXIT_USAGE
 
 
-class MissingInputError(ReconcileError):
-    """An input file is missing or cannot be read."""
-
-    exit_code = EXIT_NOINPUT
-
-
 class InputDataError(ReconcileError):
     """The input data breaks the contract; ``problems`` holds every problem found.
 
     ``problems`` is the one table of the validation report: columns ``file``,
-    ``row``, ``column``, ``value``, ``problem``, ``kind`` (see ``schemas.PROBLEM_COLUMNS``).
+    ``row``, ``column``, ``value``, ``problem``, ``kind`` (see ``problems.PROBLEM_SCHEMA``).
     ``exit_code`` is 66 when any input file was missing or unreadable, else 65.
     """
 
@@ -62,6 +55,13 @@ class LockedError(ReconcileError):
     """Another run holds the output folder's lock."""
 
     exit_code = EXIT_TEMPFAIL
+
+
+class DiffError(ReconcileError):
+    """``diff`` cannot compare: a folder is missing or a file cannot be read. Like diff(1),
+    it exits 2 (which is also the usage status)."""
+
+    exit_code = EXIT_USAGE
 
 
 class InternalError(ReconcileError):

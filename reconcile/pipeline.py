@@ -16,31 +16,26 @@ from typing import Any
 
 import polars as pl
 
-from reconcile import csvio, publish, report, rules, schemas
-from reconcile.errors import InputDataError, OutputError, UsageError
+from reconcile import contract, csvio, publish, report, rules, schemas
+from reconcile.contract import BATCH_ITEMS, BATCHES, CANCELLATIONS, INPUTS, ORDERS
+from reconcile.errors import EXIT_NOINPUT, InputDataError, OutputError, UsageError
 from reconcile.policy import Policy
 from reconcile.problems import concat_problems
 
-FILE_OPTIONS = {
-    "orders": schemas.ORDERS,
-    "batches": schemas.BATCHES,
-    "batch_items": schemas.BATCH_ITEMS,
-    "cancellations": schemas.CANCELLATIONS,
-}
-
 
 def input_paths(input_dir: Path | None, files: Mapping[str, Path | None]) -> dict[str, Path]:
-    """File name -> path: each given file option, else the file of that name in ``input_dir``."""
+    """File name -> path: each given file option (by role), else that file in ``input_dir``."""
     paths: dict[str, Path] = {}
-    for option, name in FILE_OPTIONS.items():
-        given = files.get(option)
+    for file in INPUTS:
+        given = files.get(file.role)
         if given is not None:
-            paths[name] = given
+            paths[file.name] = given
         elif input_dir is not None:
-            paths[name] = input_dir / name
+            paths[file.name] = input_dir / file.name
         else:
-            flag = "--" + option.replace("_", "-")
-            raise UsageError(f"no input folder given and no {flag} FILE: give INPUT_DIR or {flag}")
+            raise UsageError(
+                f"no input folder given and no {file.option} FILE: give INPUT_DIR or {file.option}"
+            )
     return paths
 
 
@@ -95,17 +90,17 @@ def load(paths: Mapping[str, Path], policy: Policy, timings: Timings) -> Loaded:
         raise InputDataError(problems, missing_files=missing)
     frames = {name: table.frame for name, table in tables.items()}
     inputs = rules.Inputs(
-        orders=frames[schemas.ORDERS],
-        batches=frames[schemas.BATCHES],
-        batch_items=frames[schemas.BATCH_ITEMS],
-        cancellations=frames[schemas.CANCELLATIONS],
+        orders=frames[ORDERS.name],
+        batches=frames[BATCHES.name],
+        batch_items=frames[BATCH_ITEMS.name],
+        cancellations=frames[CANCELLATIONS.name],
     )
     return Loaded(inputs, {name: tables[name].digest for name in paths}, links)
 
 
 def _link(tables: Mapping[str, csvio.CsvTable]) -> rules.BatchLinks | None:
     """Each batch line's batch, when both files were read with their batch_id columns."""
-    batches, items = tables.get(schemas.BATCHES), tables.get(schemas.BATCH_ITEMS)
+    batches, items = tables.get(BATCHES.name), tables.get(BATCH_ITEMS.name)
     if batches is None or items is None:
         return None
     if "batch_id" not in batches.frame.columns or "batch_id" not in items.frame.columns:
@@ -124,15 +119,13 @@ def decide(ordered: rules.SortedInputs, policy: Policy, timings: Timings) -> rul
     with timings.stage("rules"):
         outputs = rules.apply_rules(ordered, policy)
     with timings.stage("validate outputs"):
-        schemas.validate_outputs(ordered.inputs, outputs)
+        schemas.validate_outputs(ordered.inputs, outputs, policy)
     return outputs
 
 
 @dataclass(frozen=True)
 class RunResult:
     summary: dict[str, Any]
-    published: Path | None
-    timings: Timings
 
 
 def run(
@@ -158,7 +151,7 @@ def run(
         del ordered
         content = report.summary(outputs, digests, policy)
         if dry_run:
-            return RunResult(content, None, timings)
+            return RunResult(content)
         publish.recover(store)
         with timings.stage("write"):
             folder = publish.new_run_folder(store)
@@ -172,11 +165,11 @@ def run(
                 raise
         with timings.stage("publish"):
             try:
-                final = publish.publish(store, folder, keep)
+                publish.publish(store, folder, keep)
             except BaseException:
                 publish.discard(folder)
                 raise
-    return RunResult(content, final, timings)
+    return RunResult(content)
 
 
 def write_outputs(folder: Path, outputs: rules.Outputs, content: Mapping[str, Any]) -> None:
@@ -187,7 +180,7 @@ def write_outputs(folder: Path, outputs: rules.Outputs, content: Mapping[str, An
             for name, frame in outputs.files().items()
         ]
         writes.append(
-            pool.submit(csvio.write_text, report.summary_json(content), folder / "summary.json")
+            pool.submit(csvio.write_text, report.summary_json(content), folder / contract.SUMMARY)
         )
         for write in writes:
             write.result()  # re-raises the first failure; the caller discards the folder
@@ -206,7 +199,7 @@ def check(paths: Mapping[str, Path], policy: Policy) -> CheckResult:
     try:
         loaded = load(paths, policy, timings)
     except InputDataError as error:
-        return CheckResult(error.problems, None, error.exit_code == 66)
+        return CheckResult(error.problems, None, error.exit_code == EXIT_NOINPUT)
     outputs = decide(sort(loaded, timings), policy, timings)
     return CheckResult(concat_problems([]), report.summary(outputs, loaded.digests, policy), False)
 

@@ -12,8 +12,9 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
+from reconcile.contract import status_key, trim
 from reconcile.errors import UsageError
 
 Action = Literal["refill", "regenerate", "hold"]
@@ -48,23 +49,23 @@ DOCUMENTED_ACTIONS: Mapping[str, Action] = {
 }
 
 
-def status_key(status: str) -> str:
-    """How statuses are compared: trimmed, case ignored (``str.lower``, as Polars' ``to_lowercase``)."""
-    return status.strip().lower()
-
-
 @dataclass(frozen=True)
 class Policy:
-    """The status -> action table in force for a run.
+    """The status -> action table in force for a run, and the statuses a run writes.
 
     ``actions`` maps each canonical status spelling to its action; ``overrides``
     is what the policy file changed; ``source`` names that file and its SHA-256
     (not its path, so the summary does not depend on where the job was run from).
+    ``cancelled`` is the order status a whole-order cancellation writes and
+    ``archived`` the status of a batch a run empties (a configuration's
+    ``[values]``); ``archived`` is always a known status that holds.
     """
 
     actions: Mapping[str, Action]
     overrides: Mapping[str, Action] = field(default_factory=dict)
     source: Mapping[str, str] | None = None
+    cancelled: str = CANCELLED
+    archived: str = ARCHIVED
 
     @property
     def canonical_by_key(self) -> dict[str, str]:
@@ -93,28 +94,38 @@ def load_policy(path: str | Path | None) -> Policy:
     policy = default_policy()
     if path is None:
         return policy
-    where = str(path)
+    where = f"policy file {path}"
     try:
         data = Path(path).read_bytes()
         text = data.decode("utf-8")
     except FileNotFoundError:
-        raise UsageError(f"policy file {where}: no such file") from None
+        raise UsageError(f"{where}: no such file") from None
     except IsADirectoryError:
-        raise UsageError(f"policy file {where}: is a folder, not a file") from None
+        raise UsageError(f"{where}: is a folder, not a file") from None
     except OSError as error:
-        raise UsageError(f"policy file {where}: cannot be read ({error.strerror})") from None
+        raise UsageError(f"{where}: cannot be read ({error.strerror})") from None
     except UnicodeDecodeError:
-        raise UsageError(f"policy file {where}: is not UTF-8 text") from None
+        raise UsageError(f"{where}: is not UTF-8 text") from None
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise UsageError(f"policy file {where}: not valid TOML ({error})") from None
+        raise UsageError(f"{where}: not valid TOML ({error})") from None
     table = document.get("actions")
     if not isinstance(table, dict):
         raise UsageError(
-            f"policy file {where}: has no [actions] table; write for example\n"
+            f"{where}: has no [actions] table; write for example\n"
             f'  [actions]\n  "Pending Production" = "regenerate"'
         )
+    source = {"file": Path(path).name, "sha256": hashlib.sha256(data).hexdigest()}
+    return with_actions(table, where, source)
+
+
+def with_actions(
+    table: Mapping[str, Any], where: str, source: Mapping[str, str] | None = None
+) -> Policy:
+    """The default table with an ``[actions]`` table applied; ``where`` names it in errors
+    (a policy file, or a configuration file's ``[actions]``)."""
+    policy = default_policy()
     canonical_by_key = policy.canonical_by_key
     actions: dict[str, Action] = dict(policy.actions)
     overrides: dict[str, Action] = {}
@@ -122,22 +133,21 @@ def load_policy(path: str | Path | None) -> Policy:
     for raw_key, value in table.items():
         key = status_key(raw_key)
         if not key:
-            raise UsageError(f'policy file {where}: key "{raw_key}" is empty after trimming')
+            raise UsageError(f'{where}: key "{raw_key}" is empty after trimming')
         if key in seen_keys:
             raise UsageError(
-                f'policy file {where}: keys "{seen_keys[key]}" and "{raw_key}" name the same '
+                f'{where}: keys "{seen_keys[key]}" and "{raw_key}" name the same '
                 "status (keys are matched trimmed, case ignored); keep one"
             )
         seen_keys[key] = raw_key
         if value not in ACTIONS:
             raise UsageError(
-                f'policy file {where}: key "{raw_key}" has value {_show_value(value)}; '
+                f'{where}: key "{raw_key}" has value {_show_value(value)}; '
                 "the value must be one of refill, regenerate, hold"
             )
-        status = canonical_by_key.get(key, raw_key.strip())
+        status = canonical_by_key.get(key, trim(raw_key))
         actions[status] = value
         overrides[status] = value
-    source = {"file": Path(path).name, "sha256": hashlib.sha256(data).hexdigest()}
     return Policy(actions=actions, overrides=overrides, source=source)
 
 

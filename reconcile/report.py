@@ -47,7 +47,8 @@ def human_summary(content: Mapping[str, Any], *, where: str | None) -> str:
     lines = [
         f"reconcile: {cancellations['distinct']} distinct cancellation(s): "
         f"{cancellations['applied']} applied ({cancellations['whole_order']} whole-order, "
-        f"{cancellations['line']} line), {sum(rejected.values())} rejected",
+        f"{cancellations['line']} line), {sum(rejected.values())} rejected, "
+        f"{cancellations['unmatched']} unmatched",
     ]
     width = max(len(name) for name in outputs)
     lines += [f"  {name:<{width}}  {rows:>9} row(s)" for name, rows in outputs.items()]

@@ -16,16 +16,11 @@ from dataclasses import dataclass, field, replace
 
 import polars as pl
 
+from reconcile import contract
+from reconcile.contract import COMPUTED_BATCH_COLUMNS, REJECTION_REASONS, WHITE_SPACE
 from reconcile.lookup import is_in, lookup
-from reconcile.policy import ACTIONS, ARCHIVED, CANCELLED, REMOVING_ACTIONS, Policy
+from reconcile.policy import ACTIONS, REMOVING_ACTIONS, Policy
 
-# The columns the job appends to outputs; an input column of the same name is an
-# input error, so these can never collide with carried-through columns.
-APPENDED_TO_ITEMS = ("batch_status", "action")
-APPENDED_TO_CANCELLATIONS = ("reason",)
-COMPUTED_BATCH_COLUMNS = ("item_count", "open_slots")
-
-REJECTION_REASONS = ("unknown_order", "item_order_mismatch")
 LINE_BATCH = "__line_batch"
 
 
@@ -49,6 +44,7 @@ class Outputs:
     archive_list: pl.DataFrame
     orders: pl.DataFrame
     rejected_cancellations: pl.DataFrame
+    unmatched_cancellations: pl.DataFrame
     # One row per input batch with what the run decided for it; not written, but
     # validated against the contract and counted in the summary.
     batch_outcomes: pl.DataFrame
@@ -56,16 +52,18 @@ class Outputs:
 
     def files(self) -> dict[str, pl.DataFrame]:
         """Output file name -> frame, in the contract's table order."""
-        return {
-            "batch_items.csv": self.batch_items,
-            "removed_items.csv": self.removed_items,
-            "held_items.csv": self.held_items,
-            "batches.csv": self.batches,
-            "regeneration_queue.csv": self.regeneration_queue,
-            "archive_list.csv": self.archive_list,
-            "orders.csv": self.orders,
-            "rejected_cancellations.csv": self.rejected_cancellations,
+        frames = {
+            contract.KEPT_ITEMS: self.batch_items,
+            contract.REMOVED_ITEMS: self.removed_items,
+            contract.HELD_ITEMS: self.held_items,
+            contract.UPDATED_BATCHES: self.batches,
+            contract.REGENERATION_QUEUE: self.regeneration_queue,
+            contract.ARCHIVE_LIST: self.archive_list,
+            contract.UPDATED_ORDERS: self.orders,
+            contract.REJECTED_CANCELLATIONS: self.rejected_cancellations,
+            contract.UNMATCHED_CANCELLATIONS: self.unmatched_cancellations,
         }
+        return {file.name: frames[file] for file in contract.CSV_OUTPUTS}
 
 
 def policy_table(policy: Policy) -> pl.DataFrame:
@@ -75,12 +73,12 @@ def policy_table(policy: Policy) -> pl.DataFrame:
         schema={"canonical_status": pl.String, "action": pl.String},
     )
     # Keys made by the same expression as the input's, so both sides fold alike.
-    return table.select(status_key("canonical_status").alias("status_key"), pl.all())
+    return table.select(status_key_expr("canonical_status").alias("status_key"), pl.all())
 
 
-def status_key(column: str) -> pl.Expr:
-    """The policy's matching key for a status column: trimmed, case ignored."""
-    return pl.col(column).str.strip_chars().str.to_lowercase()
+def status_key_expr(column: str) -> pl.Expr:
+    """``contract.status_key`` as a Polars expression: trimmed of White_Space, lower-cased."""
+    return pl.col(column).str.strip_chars(WHITE_SPACE).str.to_lowercase()
 
 
 def reconcile(inputs: Inputs, policy: Policy) -> Outputs:
@@ -157,7 +155,8 @@ def apply_rules(sorted_inputs: SortedInputs, policy: Policy) -> Outputs:
     named_rows = is_in(order_ids, cancellations.get_column("order_id")).arg_true()
     named_orders = order_ids.gather(named_rows)
     judged = judge_cancellations(distinct_cancellations, named_orders, inputs.batch_items)
-    applied = judged.filter(pl.col("reason").is_null())
+    unmatched = judged.get_column("unmatched")
+    applied = judged.filter(pl.col("reason").is_null() & ~unmatched)
     cancelled_orders = applied.filter(pl.col("item_id").is_null()).get_column("order_id").unique()
     cancelled_items = applied.filter(pl.col("item_id").is_not_null()).get_column("item_id").unique()
 
@@ -168,7 +167,7 @@ def apply_rules(sorted_inputs: SortedInputs, policy: Policy) -> Outputs:
     batch_action = batch_actions.get_column("action").gather(line_batch)
     removed = cancelled & batch_action.is_in(list(REMOVING_ACTIONS))
     held = cancelled & (batch_action == "hold")
-    outcomes = batch_outcomes(batch_actions, line_batch, removed, held)
+    outcomes = batch_outcomes(batch_actions, line_batch, removed, held, policy.archived)
 
     def with_batch_facts(mask: pl.Series, *facts: str) -> pl.DataFrame:
         """The lines under ``mask``, with their batch's status before the run (and action)."""
@@ -192,8 +191,9 @@ def apply_rules(sorted_inputs: SortedInputs, policy: Policy) -> Outputs:
         archive_list=outcomes.filter(pl.col("archived")).select(
             "batch_id", pl.col("canonical_status").alias("previous_status"), "items_removed"
         ),
-        orders=updated_orders(inputs.orders, named_rows, cancelled_orders),
+        orders=updated_orders(inputs.orders, named_rows, cancelled_orders, policy.cancelled),
         rejected_cancellations=rejected_rows(judged, inputs.cancellations.columns),
+        unmatched_cancellations=unmatched_rows(judged, inputs.cancellations.columns),
         batch_outcomes=outcomes,
     )
     return _with_counts(outputs, cancellations, distinct_cancellations, judged, applied)
@@ -202,7 +202,7 @@ def apply_rules(sorted_inputs: SortedInputs, policy: Policy) -> Outputs:
 def classify_batches(batches: pl.DataFrame, policy: Policy) -> pl.DataFrame:
     """batch_id, capacity, canonical_status and action for every batch, in input order."""
     return (
-        batches.select("batch_id", "capacity", status_key("status").alias("status_key"))
+        batches.select("batch_id", "capacity", status_key_expr("status").alias("status_key"))
         .join(policy_table(policy), on="status_key", how="left", maintain_order="left")
         .drop("status_key")
     )
@@ -218,7 +218,8 @@ def with_item_id(cancellations: pl.DataFrame) -> pl.DataFrame:
 def judge_cancellations(
     cancellations: pl.DataFrame, named_orders: pl.Series, batch_items: pl.DataFrame
 ) -> pl.DataFrame:
-    """Each cancellation row with ``reason``: the first rejection reason that applies, else null.
+    """Each cancellation row with ``reason``, the first rejection reason that applies (else
+    null), and ``unmatched``: a line cancellation of a known order whose item no batch holds.
 
     ``named_orders`` holds the order_id of every order some cancellation names.
     """
@@ -240,14 +241,21 @@ def judge_cancellations(
                 & pl.col("batched_order_id").is_not_null()
                 & (pl.col("batched_order_id") != pl.col("order_id"))
             )
-            .then(pl.lit("item_order_mismatch"))
+            .then(pl.lit("item_order_mismatch")),
+            unmatched=pl.col("known_order")
+            & pl.col("item_id").is_not_null()
+            & pl.col("batched_order_id").is_null(),
         )
         .drop("batched_order_id", "known_order")
     )
 
 
 def batch_outcomes(
-    batch_actions: pl.DataFrame, line_batch: pl.Series, removed: pl.Series, held: pl.Series
+    batch_actions: pl.DataFrame,
+    line_batch: pl.Series,
+    removed: pl.Series,
+    held: pl.Series,
+    archived_status: str,
 ) -> pl.DataFrame:
     """Per batch, in input order: counts before and after, and what the run decided."""
     per_batch = (
@@ -269,7 +277,7 @@ def batch_outcomes(
         .with_columns(archived=(pl.col("items_removed") > 0) & (pl.col("item_count") == 0))
         .with_columns(
             status_after=pl.when(pl.col("archived"))
-            .then(pl.lit(ARCHIVED))
+            .then(pl.lit(archived_status))
             .otherwise(pl.col("canonical_status")),
             queued=(pl.col("action") == "regenerate")
             & (pl.col("items_removed") > 0)
@@ -301,28 +309,36 @@ def updated_batches(batches: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFra
 
 
 def updated_orders(
-    orders: pl.DataFrame, named_rows: pl.Series, cancelled_orders: pl.Series
+    orders: pl.DataFrame, named_rows: pl.Series, cancelled_orders: pl.Series, cancelled: str
 ) -> pl.DataFrame:
-    """Input orders with status ``Cancelled`` for whole-order cancellations.
+    """Input orders with status ``cancelled`` for whole-order cancellations.
 
     ``named_rows`` are the rows of ``orders`` some cancellation names (a superset
     of the cancelled ones): only those are looked at.
     """
     named_ids = orders.get_column("order_id").gather(named_rows)
     cancelled_rows = named_rows.filter(named_ids.is_in(cancelled_orders.implode()))
-    status = orders.get_column("status").clone().scatter(cancelled_rows, CANCELLED)
+    status = orders.get_column("status").clone().scatter(cancelled_rows, cancelled)
     return orders.with_columns(status)
 
 
 def rejected_rows(judged: pl.DataFrame, input_columns: list[str]) -> pl.DataFrame:
     """Rejected distinct cancellation rows: input columns, then ``reason``, in contract order."""
-    leading = [name for name in ("order_id", "item_id") if name in input_columns]
-    others = [name for name in input_columns if name not in leading]
-    return (
-        judged.filter(pl.col("reason").is_not_null())
-        .select(*input_columns, "reason")
-        .sort(*leading, "reason", *others)
-    )
+    rejected = judged.filter(pl.col("reason").is_not_null()).select(*input_columns, "reason")
+    return _sorted_cancellations(rejected, contract.REJECTED_CANCELLATIONS)
+
+
+def unmatched_rows(judged: pl.DataFrame, input_columns: list[str]) -> pl.DataFrame:
+    """Distinct line cancellations of known orders whose item no batch holds: input columns."""
+    unmatched = judged.filter(pl.col("unmatched")).select(input_columns)
+    return _sorted_cancellations(unmatched, contract.UNMATCHED_CANCELLATIONS)
+
+
+def _sorted_cancellations(rows: pl.DataFrame, output: contract.OutputFile) -> pl.DataFrame:
+    """``rows`` by the output's leading columns, then the other columns left to right."""
+    leading = [name for name in output.sorted_by if name in rows.columns]
+    others = [name for name in rows.columns if name not in leading]
+    return rows.sort(*leading, *others)
 
 
 def _with_counts(
@@ -357,6 +373,7 @@ def _with_counts(
                 reason: judged.filter(pl.col("reason") == reason).height
                 for reason in REJECTION_REASONS
             },
+            "unmatched": outputs.unmatched_cancellations.height,
         },
         "orders_cancelled": applied.filter(pl.col("item_id").is_null())
         .get_column("order_id")

@@ -16,42 +16,22 @@ import pandera.polars as pa
 import polars as pl
 from pandera.errors import SchemaErrors
 
+from reconcile import contract
+from reconcile.contract import (
+    BATCH_ITEMS,
+    BATCHES,
+    INPUT_BY_NAME,
+    ORDERS,
+    REJECTION_REASONS,
+    InputFile,
+)
 from reconcile.csvio import CsvTable
 from reconcile.errors import InternalError
 from reconcile.lookup import is_in_hashed
-from reconcile.policy import ARCHIVED, REMOVING_ACTIONS, Policy
+from reconcile.policy import REMOVING_ACTIONS, Policy
 from reconcile.problems import KINDS, concat_problems, empty_problems, problem_rows
-from reconcile.rules import (
-    APPENDED_TO_CANCELLATIONS,
-    APPENDED_TO_ITEMS,
-    REJECTION_REASONS,
-    Inputs,
-    Outputs,
-    policy_table,
-    status_key,
-)
+from reconcile.rules import Inputs, Outputs, policy_table, status_key_expr
 
-ORDERS = "orders.csv"
-BATCHES = "batches.csv"
-BATCH_ITEMS = "batch_items.csv"
-CANCELLATIONS = "cancellations.csv"
-INPUT_FILES = (ORDERS, BATCHES, BATCH_ITEMS, CANCELLATIONS)
-
-REQUIRED_COLUMNS: Mapping[str, tuple[str, ...]] = {
-    ORDERS: ("order_id", "status"),
-    BATCHES: ("batch_id", "status", "capacity"),
-    BATCH_ITEMS: ("batch_id", "order_id", "item_id"),
-    CANCELLATIONS: ("order_id",),
-}
-KEY_COLUMNS: Mapping[str, str] = {
-    ORDERS: "order_id",
-    BATCHES: "batch_id",
-    BATCH_ITEMS: "item_id",
-}
-RESERVED_COLUMNS: Mapping[str, tuple[str, ...]] = {
-    BATCH_ITEMS: APPENDED_TO_ITEMS,
-    CANCELLATIONS: APPENDED_TO_CANCELLATIONS,
-}
 # Capacities are compared with 64-bit integers; more than 18 significant digits
 # is a data error in practice and would overflow.
 MAX_CAPACITY_DIGITS = 18
@@ -88,7 +68,7 @@ CAPACITY_SIZE = _check(
 )
 
 
-def input_schema(file: str, policy: Policy) -> pa.DataFrameSchema:
+def input_schema(file: InputFile, policy: Policy) -> pa.DataFrameSchema:
     """The Pandera schema of one input file; extra columns are allowed and carried through.
 
     An empty value is null (see csvio), so Pandera's not-nullable check is the
@@ -97,25 +77,26 @@ def input_schema(file: str, policy: Policy) -> pa.DataFrameSchema:
     known_keys = policy_table(policy).get_column("status_key")
     known_status = _check(
         "unknown_status",
-        lambda c: pl.col(c).is_null() | status_key(c).is_in(known_keys.implode()),
+        lambda c: pl.col(c).is_null() | status_key_expr(c).is_in(known_keys.implode()),
     )
-    extra_checks: dict[tuple[str, str], list[pa.Check]] = {
-        (BATCHES, "status"): [known_status],
-        (BATCHES, "capacity"): [CAPACITY_DIGITS, CAPACITY_SIZE],
+    extra_checks: dict[tuple[InputFile, str], list[pa.Check]] = {
+        (BATCHES, contract.STATUS): [known_status],
+        (BATCHES, contract.CAPACITY): [CAPACITY_DIGITS, CAPACITY_SIZE],
     }
     columns = {
         name: pa.Column(
             pl.String,
             checks=[
-                *([UNIQUE] if KEY_COLUMNS.get(file) == name else []),
+                *([UNIQUE] if file.key == name else []),
                 *extra_checks.get((file, name), []),
             ],
         )
-        for name in REQUIRED_COLUMNS[file]
+        for name in file.required
     }
-    if file == CANCELLATIONS:
-        columns["item_id"] = pa.Column(pl.String, required=False, nullable=True)
-    return pa.DataFrameSchema(columns, strict=False, name=file)
+    columns.update(
+        {name: pa.Column(pl.String, required=False, nullable=True) for name in file.optional}
+    )
+    return pa.DataFrameSchema(columns, strict=False, name=file.name)
 
 
 def _in_memory() -> pl.Config:
@@ -131,14 +112,15 @@ def validate_files(tables: Mapping[str, CsvTable], policy: Policy) -> pl.DataFra
     problems = [header_problems(table) for table in tables.values()]
     with _in_memory():
         problems += [
-            _pandera_problems(table, input_schema(file, policy)) for file, table in tables.items()
+            _pandera_problems(table, input_schema(INPUT_BY_NAME[name], policy))
+            for name, table in tables.items()
         ]
     return concat_problems(problems)
 
 
 def header_problems(table: CsvTable) -> pl.DataFrame:
     """Input columns named like a column the job appends to that file's outputs."""
-    reserved = RESERVED_COLUMNS.get(table.label, ())
+    reserved = INPUT_BY_NAME[table.label].reserved
     return problem_rows(
         {
             "file": table.label,
@@ -230,7 +212,7 @@ def unknown_batch_problems(
     tables: Mapping[str, CsvTable], line_batch: pl.Series | None
 ) -> pl.DataFrame:
     """Batch lines whose batch is not in batches.csv: ``rules.link_batches`` found none."""
-    items = tables.get(BATCH_ITEMS)
+    items = tables.get(BATCH_ITEMS.name)
     if items is None or line_batch is None:
         return empty_problems()
     return _orphans(items, "batch_id", line_batch.is_null(), "unknown_batch")
@@ -243,7 +225,7 @@ def unknown_order_problems(tables: Mapping[str, CsvTable]) -> pl.DataFrame:
     wrongly; a line naming a missing order could only pass if its id collided with
     an existing one's hash (odds about 1e-13 per such line).
     """
-    items, orders = tables.get(BATCH_ITEMS), tables.get(ORDERS)
+    items, orders = tables.get(BATCH_ITEMS.name), tables.get(ORDERS.name)
     if items is None or orders is None:
         return empty_problems()
     if "order_id" not in orders.frame.columns or "order_id" not in items.frame.columns:
@@ -257,7 +239,7 @@ def _orphans(items: CsvTable, column: str, missing: pl.Series, kind: str) -> pl.
     # a null key is an empty value, reported already
     rows = items.frame.select(column).with_row_index("index").filter(missing & keys.is_not_null())
     return rows.with_columns(row=items.line_of(rows.get_column("index"))).select(
-        file=pl.lit(BATCH_ITEMS),
+        file=pl.lit(items.label),
         row="row",
         column=pl.lit(column),
         value=pl.col(column),
@@ -295,7 +277,7 @@ OUTPUT_SCHEMAS: Mapping[str, pa.DataFrameSchema] = {
                 | (
                     (pl.col("item_count") == 0)
                     & (pl.col("items_removed") > 0)
-                    & (pl.col("status_after") == ARCHIVED)
+                    & pl.col("archived_status")
                 ),
             ),
             _frame_check(
@@ -317,7 +299,7 @@ OUTPUT_SCHEMAS: Mapping[str, pa.DataFrameSchema] = {
         ],
         strict=False,
     ),
-    "regeneration_queue.csv": pa.DataFrameSchema(
+    contract.REGENERATION_QUEUE.name: pa.DataFrameSchema(
         {
             **_columns("batch_id", "status"),
             "items_removed": pa.Column(pl.Int64, pa.Check.gt(0)),
@@ -327,7 +309,7 @@ OUTPUT_SCHEMAS: Mapping[str, pa.DataFrameSchema] = {
         strict=True,
         ordered=True,
     ),
-    "archive_list.csv": pa.DataFrameSchema(
+    contract.ARCHIVE_LIST.name: pa.DataFrameSchema(
         {
             **_columns("batch_id", "previous_status"),
             "items_removed": pa.Column(pl.Int64, pa.Check.gt(0)),
@@ -335,20 +317,20 @@ OUTPUT_SCHEMAS: Mapping[str, pa.DataFrameSchema] = {
         strict=True,
         ordered=True,
     ),
-    "removed_items.csv": pa.DataFrameSchema(
+    contract.REMOVED_ITEMS.name: pa.DataFrameSchema(
         {
             **_columns("batch_id", "order_id", "item_id", "batch_status"),
             "action": pa.Column(pl.String, pa.Check.isin(list(REMOVING_ACTIONS))),
         },
         strict=False,
     ),
-    "held_items.csv": pa.DataFrameSchema(
+    contract.HELD_ITEMS.name: pa.DataFrameSchema(
         _columns("batch_id", "order_id", "item_id", "batch_status"), strict=False
     ),
-    "batch_items.csv": pa.DataFrameSchema(
+    contract.KEPT_ITEMS.name: pa.DataFrameSchema(
         _columns("batch_id", "order_id", "item_id"), strict=False
     ),
-    "batches.csv": pa.DataFrameSchema(
+    contract.UPDATED_BATCHES.name: pa.DataFrameSchema(
         {
             **_columns("batch_id", "status", "capacity"),
             "item_count": pa.Column(pl.Int64, pa.Check.ge(0)),
@@ -356,20 +338,28 @@ OUTPUT_SCHEMAS: Mapping[str, pa.DataFrameSchema] = {
         },
         strict=False,
     ),
-    "orders.csv": pa.DataFrameSchema(_columns("order_id", "status"), strict=False),
-    "rejected_cancellations.csv": pa.DataFrameSchema(
+    contract.UPDATED_ORDERS.name: pa.DataFrameSchema(_columns("order_id", "status"), strict=False),
+    contract.REJECTED_CANCELLATIONS.name: pa.DataFrameSchema(
         {
             "order_id": pa.Column(pl.String),
             "reason": pa.Column(pl.String, pa.Check.isin(list(REJECTION_REASONS))),
         },
         strict=False,
     ),
+    contract.UNMATCHED_CANCELLATIONS.name: pa.DataFrameSchema(
+        # A file without item_id cancels whole orders only, so lists no unmatched line.
+        {"order_id": pa.Column(pl.String), "item_id": pa.Column(pl.String, required=False)},
+        strict=False,
+    ),
 }
 
 
-def validate_outputs(inputs: Inputs, outputs: Outputs) -> None:
+def validate_outputs(inputs: Inputs, outputs: Outputs, policy: Policy) -> None:
     """Check the outputs against the contract's guarantees; raise ``InternalError`` if not."""
-    frames = {"batch_outcomes": outputs.batch_outcomes, **outputs.files()}
+    outcomes = outputs.batch_outcomes.with_columns(
+        archived_status=pl.col("status_after") == policy.archived
+    )
+    frames = {"batch_outcomes": outcomes, **outputs.files()}
     failures: list[str] = []
     with _in_memory():
         for name, schema in OUTPUT_SCHEMAS.items():

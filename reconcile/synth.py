@@ -16,6 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
+from reconcile.contract import BATCH_ITEMS, BATCHES, CANCELLATIONS, ORDERS
 from reconcile.policy import STATUSES
 
 LINES_PER_ORDER = 2
@@ -105,10 +106,10 @@ def generate(folder: Path, lines: int, seed: int = 1) -> SynthCounts:
 
     folder.mkdir(parents=True, exist_ok=True)
     written = {
-        "orders.csv": _shuffled(orders, seed),
-        "batches.csv": _shuffled(batches, seed),
-        "batch_items.csv": _shuffled(items, seed),
-        "cancellations.csv": _shuffled(cancellations, seed),
+        ORDERS.name: _shuffled(orders, seed),
+        BATCHES.name: _shuffled(batches, seed),
+        BATCH_ITEMS.name: _shuffled(items, seed),
+        CANCELLATIONS.name: _shuffled(cancellations, seed),
     }
     for name, frame in written.items():
         # No generated value holds a comma or a line break and none starts with a

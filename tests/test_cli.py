@@ -47,15 +47,17 @@ def test_run_prints_counts_per_output(tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = invoke("run", EXAMPLE, "--out", out)
     assert result.stdout.splitlines() == [
-        "reconcile: 15 distinct cancellation(s): 13 applied (11 whole-order, 2 line), 2 rejected",
-        "  batch_items.csv                    30 row(s)",
-        "  removed_items.csv                  12 row(s)",
-        "  held_items.csv                      5 row(s)",
-        "  batches.csv                        11 row(s)",
-        "  regeneration_queue.csv              2 row(s)",
-        "  archive_list.csv                    2 row(s)",
-        "  orders.csv                         36 row(s)",
-        "  rejected_cancellations.csv          2 row(s)",
+        "reconcile: 15 distinct cancellation(s): 12 applied (11 whole-order, 1 line), "
+        "2 rejected, 1 unmatched",
+        "  batch_items.csv                     30 row(s)",
+        "  removed_items.csv                   12 row(s)",
+        "  held_items.csv                       5 row(s)",
+        "  batches.csv                         11 row(s)",
+        "  regeneration_queue.csv               2 row(s)",
+        "  archive_list.csv                     2 row(s)",
+        "  orders.csv                          36 row(s)",
+        "  rejected_cancellations.csv           2 row(s)",
+        "  unmatched_cancellations.csv          1 row(s)",
         f"outputs written to {out}",
     ]
     assert result.stderr == ""

@@ -173,7 +173,20 @@ def test_duplicate_cancellations_count_once_and_are_written_once() -> None:
         "whole_order": 1,
         "line": 0,
         "rejected": {"unknown_order": 1, "item_order_mismatch": 0},
+        "unmatched": 0,
     }
+
+
+def test_a_line_cancellation_whose_item_no_batch_holds_is_unmatched_not_applied() -> None:
+    """It lists a known order's line cancellation of an unbatched item as unmatched, counts
+    it apart from the applied ones, and changes nothing for it."""
+    out = run(night(["B1,Filling,3"], ["B1,O1,I1"], ["O1,I9", "O1,I9", "O9,I9", "O1,I1"]))
+    assert rows(out.unmatched_cancellations) == [("O1", "I9")]
+    assert rows(out.rejected_cancellations) == [("O9", "I9", "unknown_order")]
+    assert rows(out.removed_items)[0][:3] == ("B1", "O1", "I1")
+    counts = out.counts["cancellations"]
+    assert isinstance(counts, dict)
+    assert (counts["applied"], counts["line"], counts["unmatched"]) == (1, 1, 1)
 
 
 def test_cancellations_without_item_id_column_cancel_whole_orders() -> None:

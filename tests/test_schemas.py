@@ -55,7 +55,7 @@ def good_outputs() -> tuple[Inputs, Outputs]:
 def test_valid_outputs_pass() -> None:
     """It accepts what the rules produce."""
     inputs, outputs = good_outputs()
-    validate_outputs(inputs, outputs)
+    validate_outputs(inputs, outputs, default_policy())
 
 
 def test_a_queued_batch_without_lines_is_an_internal_error() -> None:
@@ -63,7 +63,7 @@ def test_a_queued_batch_without_lines_is_an_internal_error() -> None:
     inputs, outputs = good_outputs()
     broken_outcomes = outputs.batch_outcomes.with_columns(item_count=pl.lit(0, pl.Int64))
     with pytest.raises(InternalError, match="a queued batch still has lines"):
-        validate_outputs(inputs, replace(outputs, batch_outcomes=broken_outcomes))
+        validate_outputs(inputs, replace(outputs, batch_outcomes=broken_outcomes), default_policy())
 
 
 def test_lost_lines_are_an_internal_error() -> None:
@@ -71,4 +71,4 @@ def test_lost_lines_are_an_internal_error() -> None:
     inputs, outputs = good_outputs()
     fewer = outputs.batch_items.head(0)
     with pytest.raises(InternalError, match="batch lines lost"):
-        validate_outputs(inputs, replace(outputs, batch_items=fewer))
+        validate_outputs(inputs, replace(outputs, batch_items=fewer), default_policy())
