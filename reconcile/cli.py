@@ -238,7 +238,8 @@ def diff(old_dir: Path, new_dir: Path, output_format: str, only: str | None, deb
     """Compare two output folders row by row, matching rows by each file's key.
 
     Shows rows added, removed and changed (changed columns as old -> new) per
-    output file. Exit status like diff(1): 0 identical, 1 different, 2 trouble.
+    output file. Exit status like diff(1): 0 identical, 1 different, 2 trouble
+    (a missing folder, a file that cannot be read); 70 internal error.
 
     Example:
 

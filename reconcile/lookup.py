@@ -4,7 +4,8 @@ Joining millions of text keys costs about twice as much as joining their
 hashes. Equal strings always hash alike, so a hash match is a candidate that one
 string comparison confirms; if two keys of a table share a hash, or a match
 turns out to be a collision, the lookup falls back to the plain string join.
-Results are always those of the string operation.
+``lookup`` and ``is_in`` always give the string operation's result;
+``is_in_hashed`` compares hashes only (see its docstring for when that is right).
 """
 
 from __future__ import annotations
