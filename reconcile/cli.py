@@ -11,12 +11,12 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import click
 
 from reconcile import __version__
-from reconcile.contract import INPUTS
+from reconcile.contract import BATCH_ITEMS, BATCHES, ORDERS
 from reconcile.errors import (
     EXIT_DATAERR,
     EXIT_NOINPUT,
@@ -26,28 +26,49 @@ from reconcile.errors import (
     ReconcileError,
 )
 
-if TYPE_CHECKING:
-    from reconcile.policy import Policy
-
 F = TypeVar("F", bound=Callable[..., Any])
 
 PATH = click.Path(path_type=Path)
 
 
 def input_options(command: F) -> F:
-    """What run and check share: INPUT_DIR, one option per input file, --policy,
-    --report and --debug."""
+    """What run and check share: INPUT_DIR, --config, one option per input file, the
+    cancellation lists, --policy, --ready-file, --report and --debug."""
     decorators = [
         click.argument("input_dir", required=False, type=PATH),
+        click.option(
+            "--config",
+            "config_file",
+            type=PATH,
+            help="reconcile.toml with the exports' file and column names "
+            "(default: $RECONCILE_CONFIG). Options win over the file.",
+        ),
         *(
             click.option(file.option, type=PATH, help=f"{file.name}, if not in INPUT_DIR.")
-            for file in INPUTS
+            for file in (ORDERS, BATCHES, BATCH_ITEMS)
+        ),
+        click.option(
+            "--cancellations",
+            type=PATH,
+            multiple=True,
+            help="A cancellations file; repeat for several. Replaces the configured list.",
+        ),
+        click.option(
+            "--extra-cancellations",
+            type=PATH,
+            multiple=True,
+            help="A cancellations file read after the others (a bulk list); repeatable.",
         ),
         click.option(
             "--policy",
             "policy_file",
             type=PATH,
             help="TOML file whose [actions] table maps batch statuses to refill, regenerate or hold.",
+        ),
+        click.option(
+            "--ready-file",
+            metavar="NAME",
+            help="Exit 75 unless this file in the input folder is newer than every input.",
         ),
         click.option(
             "--report",
@@ -73,31 +94,23 @@ def cli() -> None:
 
     Example:
 
+    \b
         reconcile run fixtures/example --out out/example
     """
 
 
 @cli.command()
 @input_options
-@click.option(
-    "--out",
-    "out",
-    required=True,
-    type=PATH,
-    help="The output folder (a link to the newest run).",
-)
+@click.option("--out", "out", type=PATH, help="The output folder (a link to the newest run).")
 @click.option("--dry-run", is_flag=True, help="Read, validate and apply the rules; write nothing.")
 @click.option(
     "--keep",
-    default=3,
-    show_default=True,
     type=click.IntRange(min=0),
-    help="How many previous runs to keep beside the output folder.",
+    help="How many previous runs to keep beside the output folder (default 3).",
 )
 @click.option(
     "--wait",
     "wait_seconds",
-    default=0.0,
     type=click.FloatRange(min=0),
     help="Wait up to this many seconds for another run's lock instead of exiting 75.",
 )
@@ -113,17 +126,20 @@ def cli() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on success (for cron).")
 def run(
     input_dir: Path | None,
+    config_file: Path | None,
     orders: Path | None,
     batches: Path | None,
     batch_items: Path | None,
-    cancellations: Path | None,
+    cancellations: tuple[Path, ...],
+    extra_cancellations: tuple[Path, ...],
     policy_file: Path | None,
+    ready_file: str | None,
     report_file: Path | None,
     debug: bool,
-    out: Path,
+    out: Path | None,
     dry_run: bool,
-    keep: int,
-    wait_seconds: float,
+    keep: int | None,
+    wait_seconds: float | None,
     timings: bool,
     output_format: str,
     quiet: bool,
@@ -132,32 +148,38 @@ def run(
 
     Outputs appear all at once: OUT is a link switched atomically to the new
     run's folder, kept beside it with the previous runs. Exit status: 0 done,
-    2 bad command line or policy, 65 invalid input (nothing written), 66 an input
-    file is missing or unreadable, 73 the output folder cannot be written,
-    75 another run holds the output folder's lock.
+    2 bad command line, policy or configuration, 65 invalid input (nothing
+    written), 66 an input file is missing or unreadable, 73 the output folder
+    cannot be written, 75 try again later (another run holds the lock, an input
+    changed while being read, or the ready file is missing).
 
     Example:
 
+    \b
         reconcile run fixtures/example --out out/example --policy fixtures/policy.example.toml
+        reconcile run --config fixtures/kornit-x/reconcile.toml --quiet
     """
     with _errors_to_exit(debug, report_file):
         from reconcile import pipeline, report
+        from reconcile.config import Options, config_path, resolve
 
-        policy = _load_policy(policy_file)
-        paths = pipeline.input_paths(
-            input_dir, _file_options(orders, batches, batch_items, cancellations)
+        settings = resolve(
+            Options(
+                input_dir=input_dir,
+                files={"orders": orders, "batches": batches, "batch_items": batch_items},
+                cancellations=cancellations,
+                extra_cancellations=extra_cancellations,
+                policy_file=policy_file,
+                ready_file=ready_file,
+                config_file=config_path(config_file),
+                out=out,
+                keep=keep,
+                wait=wait_seconds,
+            )
         )
         stage_times = pipeline.Timings()
         try:
-            result = pipeline.run(
-                paths,
-                policy,
-                out,
-                dry_run=dry_run,
-                keep=keep,
-                wait_seconds=wait_seconds,
-                timings=stage_times,
-            )
+            result = pipeline.run(settings, dry_run=dry_run, timings=stage_times)
         finally:
             if timings:
                 _print_timings(stage_times.seconds)
@@ -166,7 +188,8 @@ def run(
         if output_format == "json":
             click.echo(report.summary_json(result.summary), nl=False)
         elif not quiet:
-            click.echo(report.human_summary(result.summary, where=None if dry_run else str(out)))
+            where = None if dry_run else str(settings.out)
+            click.echo(report.human_summary(result.summary, where=where))
 
 
 @cli.command()
@@ -182,11 +205,14 @@ def run(
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing when the input is valid.")
 def check(
     input_dir: Path | None,
+    config_file: Path | None,
     orders: Path | None,
     batches: Path | None,
     batch_items: Path | None,
-    cancellations: Path | None,
+    cancellations: tuple[Path, ...],
+    extra_cancellations: tuple[Path, ...],
     policy_file: Path | None,
+    ready_file: str | None,
     report_file: Path | None,
     debug: bool,
     output_format: str,
@@ -195,20 +221,30 @@ def check(
     """Validate the inputs only: print every problem, write nothing.
 
     Exits 0 when the input is valid, 65 when it is not, 66 when a file is
-    missing or unreadable.
+    missing or unreadable. With --config it reads the configuration's inputs,
+    columns, values and policy, and ignores its [output].
 
     Example:
 
+    \b
         reconcile check fixtures/example --report problems.csv
     """
     with _errors_to_exit(debug, None):
         from reconcile import pipeline, report
+        from reconcile.config import Options, config_path, resolve
 
-        policy = _load_policy(policy_file)
-        paths = pipeline.input_paths(
-            input_dir, _file_options(orders, batches, batch_items, cancellations)
+        settings = resolve(
+            Options(
+                input_dir=input_dir,
+                files={"orders": orders, "batches": batches, "batch_items": batch_items},
+                cancellations=cancellations,
+                extra_cancellations=extra_cancellations,
+                policy_file=policy_file,
+                ready_file=ready_file,
+                config_file=config_path(config_file),
+            )
         )
-        result = pipeline.check(paths, policy)
+        result = pipeline.check(settings)
         if report_file is not None:
             pipeline.write_report(result.problems, report_file)
         if output_format == "json":
@@ -292,24 +328,6 @@ def synth(output_dir: Path, lines: int, seed: int) -> None:
             f"wrote {counts.orders} orders, {counts.batches} batches, {counts.batch_items} batch lines "
             f"and {counts.cancellations} cancellations to {output_dir}"
         )
-
-
-def _file_options(
-    orders: Path | None, batches: Path | None, batch_items: Path | None, cancellations: Path | None
-) -> dict[str, Path | None]:
-    """The file options by input role (``contract.InputFile.role``)."""
-    return {
-        "orders": orders,
-        "batches": batches,
-        "batch_items": batch_items,
-        "cancellations": cancellations,
-    }
-
-
-def _load_policy(policy_file: Path | None) -> Policy:
-    from reconcile.policy import load_policy
-
-    return load_policy(policy_file)
 
 
 def _no_problems() -> Any:

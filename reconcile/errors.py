@@ -31,6 +31,18 @@ class UsageError(ReconcileError):
     exit_code = EXIT_USAGE
 
 
+class MissingInputError(ReconcileError):
+    """An input file or folder is missing, or a pattern does not name exactly one file."""
+
+    exit_code = EXIT_NOINPUT
+
+
+class InputChangedError(ReconcileError):
+    """An input changed while it was read, or the ready file is missing or older: try later."""
+
+    exit_code = EXIT_TEMPFAIL
+
+
 class InputDataError(ReconcileError):
     """The input data breaks the contract; ``problems`` holds every problem found.
 

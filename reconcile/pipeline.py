@@ -7,7 +7,7 @@ what is written where. ``run`` and ``check`` share ``load`` (read + validate).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -17,26 +17,18 @@ from typing import Any
 import polars as pl
 
 from reconcile import contract, csvio, publish, report, rules, schemas
-from reconcile.contract import BATCH_ITEMS, BATCHES, CANCELLATIONS, INPUTS, ORDERS
-from reconcile.errors import EXIT_NOINPUT, InputDataError, OutputError, UsageError
+from reconcile import headers as headers_module
+from reconcile.config import Headers, Settings, Sources, display_names
+from reconcile.contract import BATCH_ITEMS, BATCHES, CANCELLATIONS, INPUTS, ORDERS, InputFile
+from reconcile.errors import (
+    EXIT_NOINPUT,
+    InputChangedError,
+    InputDataError,
+    OutputError,
+    UsageError,
+)
 from reconcile.policy import Policy
 from reconcile.problems import concat_problems
-
-
-def input_paths(input_dir: Path | None, files: Mapping[str, Path | None]) -> dict[str, Path]:
-    """File name -> path: each given file option (by role), else that file in ``input_dir``."""
-    paths: dict[str, Path] = {}
-    for file in INPUTS:
-        given = files.get(file.role)
-        if given is not None:
-            paths[file.name] = given
-        elif input_dir is not None:
-            paths[file.name] = input_dir / file.name
-        else:
-            raise UsageError(
-                f"no input folder given and no {file.option} FILE: give INPUT_DIR or {file.option}"
-            )
-    return paths
 
 
 @dataclass
@@ -57,45 +49,111 @@ class Timings:
 @dataclass(frozen=True)
 class Loaded:
     inputs: rules.Inputs
-    digests: dict[str, str]
+    files: dict[str, list[dict[str, str]]]
     links: rules.BatchLinks | None
 
 
-def load(paths: Mapping[str, Path], policy: Policy, timings: Timings) -> Loaded:
-    """Read and validate the four inputs; raise ``InputDataError`` with every problem found."""
+# Called between reading the inputs and checking they did not change meanwhile; a test
+# uses it to append to a file at exactly that moment.
+AfterRead = Callable[[], None]
+
+
+def load(
+    sources: Sources,
+    headers: Headers,
+    policy: Policy,
+    timings: Timings,
+    after_read: AfterRead | None = None,
+) -> Loaded:
+    """Read and validate every input; raise ``InputDataError`` with every problem found,
+    ``InputChangedError`` if an input changed while it was read or is newer than the
+    ready file."""
+    jobs = [(file, path) for file in INPUTS for path in sources.of(file)]
+    names = display_names(sources)
+    before = {path: _stamp(path) for _, path in jobs}
+    if sources.ready_file is not None:
+        _check_ready(sources.ready_file, before)
     # Polars parses without the GIL: reading the files side by side uses both cores.
-    with timings.stage("read"), ThreadPoolExecutor(max_workers=len(paths)) as pool:
-        read = pool.map(lambda item: csvio.read_csv_table(item[1], item[0]), paths.items())
-        results = dict(zip(paths, read, strict=True))
+    with timings.stage("read"), ThreadPoolExecutor(max_workers=min(len(jobs), 4)) as pool:
+        results = list(pool.map(lambda job: csvio.read_csv_table(job[1], names[job[1]]), jobs))
+    if after_read is not None:
+        after_read()
+    for path, stamp in before.items():
+        if _stamp(path) != stamp:
+            raise InputChangedError(
+                f"input changed while being read: {path}; nothing was written, try again "
+                "once the export is complete"
+            )
+    problems = [result.problems for result in results]
+    tables: list[tuple[InputFile, csvio.CsvTable]] = []
+    renames: dict[str, dict[str, str]] = {}
+    for (file, _), result in zip(jobs, results, strict=True):
+        if result.table is None:
+            continue
+        table, renamed, missing = headers_module.to_contract(file, result.table, headers.of(file))
+        tables.append((file, table))
+        renames[table.label] = renamed
+        problems.append(missing)
+    single = {file.name: table for file, table in tables if file is not CANCELLATIONS}
     # Beside the per-file checks, two cross-file ones: all mostly Polars, without the GIL.
     with timings.stage("validate inputs"), ThreadPoolExecutor(max_workers=2) as pool:
-        tables = {
-            name: result.table for name, result in results.items() if result.table is not None
-        }
-        linking = pool.submit(_link, tables)
-        orphan_orders = pool.submit(schemas.unknown_order_problems, tables)
-        within_files = schemas.validate_files(tables, policy)
+        linking = pool.submit(_link, single)
+        orphan_orders = pool.submit(schemas.unknown_order_problems, single)
+        # A missing column is reported, in the user's words, by headers.to_contract.
+        within_files = schemas.validate_files(tables, policy).filter(
+            pl.col("kind") != "missing_column"
+        )
         links = linking.result()
         line_batch = links.line_batch if links is not None else None
-        problems = concat_problems(
-            [result.problems for result in results.values()]
-            + [
-                within_files,
-                schemas.unknown_batch_problems(tables, line_batch),
-                orphan_orders.result(),
-            ]
-        )
-    if problems.height:
-        missing = any(result.missing for result in results.values())
-        raise InputDataError(problems, missing_files=missing)
-    frames = {name: table.frame for name, table in tables.items()}
+        problems += [
+            within_files,
+            schemas.unknown_batch_problems(single, line_batch),
+            orphan_orders.result(),
+        ]
+    found = headers_module.problems_in_export_names(concat_problems(problems), renames)
+    if found.height:
+        missing_files = any(result.missing for result in results)
+        raise InputDataError(found, missing_files=missing_files)
+    cancellations = [table.frame for file, table in tables if file is CANCELLATIONS]
     inputs = rules.Inputs(
-        orders=frames[ORDERS.name],
-        batches=frames[BATCHES.name],
-        batch_items=frames[BATCH_ITEMS.name],
-        cancellations=frames[CANCELLATIONS.name],
+        orders=single[ORDERS.name].frame,
+        batches=single[BATCHES.name].frame,
+        batch_items=single[BATCH_ITEMS.name].frame,
+        # one table: the union of the files' columns in order of first appearance
+        cancellations=pl.concat(cancellations, how="diagonal")
+        if len(cancellations) > 1
+        else cancellations[0],
     )
-    return Loaded(inputs, {name: tables[name].digest for name in paths}, links)
+    files: dict[str, list[dict[str, str]]] = {file.name: [] for file in INPUTS}
+    for (file, path), result in zip(jobs, results, strict=True):
+        digest = result.table.digest if result.table is not None else ""
+        files[file.name].append({"file": names[path], "sha256": digest})
+    return Loaded(inputs, files, links)
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """An input's size and modification time, as noted when it is opened and read."""
+    try:
+        status = path.stat()
+    except OSError:
+        return None  # the reader reports a missing or unreadable file
+    return status.st_size, status.st_mtime_ns
+
+
+def _check_ready(ready_file: Path, inputs: Mapping[Path, tuple[int, int] | None]) -> None:
+    """The export is complete only when its ready file is at least as new as every input."""
+    stamp = _stamp(ready_file)
+    if stamp is None:
+        raise InputChangedError(
+            f"the ready file {ready_file} is missing: the exports may still be being written; "
+            "nothing was written, try again later"
+        )
+    newer = sorted(str(path) for path, seen in inputs.items() if seen and seen[1] > stamp[1])
+    if newer:
+        raise InputChangedError(
+            f"the ready file {ready_file} is older than {', '.join(newer)}: it was left by an "
+            "earlier export; nothing was written, try again when the export marks it ready"
+        )
 
 
 def _link(tables: Mapping[str, csvio.CsvTable]) -> rules.BatchLinks | None:
@@ -129,34 +187,36 @@ class RunResult:
 
 
 def run(
-    paths: Mapping[str, Path],
-    policy: Policy,
-    out: Path,
+    settings: Settings,
     *,
     dry_run: bool = False,
-    keep: int = publish.DEFAULT_KEEP,
-    wait_seconds: float = 0.0,
     timings: Timings | None = None,
+    after_read: AfterRead | None = None,
 ) -> RunResult:
     """The whole job. With ``dry_run`` nothing is written, not even the lock."""
     timings = timings or Timings()
+    out = settings.out
+    if out is None:
+        raise UsageError(
+            "no output folder: give --out OUT, or [output] folder in the configuration"
+        )
     store = publish.store_for(out)
-    guard = nullcontext() if dry_run else publish.locked(store, wait_seconds)
+    guard = nullcontext() if dry_run else publish.locked(store, settings.wait)
     with guard:
-        loaded = load(paths, policy, timings)
-        digests = loaded.digests
+        loaded = load(settings.sources, settings.headers, settings.policy, timings, after_read)
+        files = loaded.files
         ordered = sort(loaded, timings)
         del loaded
-        outputs = decide(ordered, policy, timings)
+        outputs = decide(ordered, settings.policy, timings)
         del ordered
-        content = report.summary(outputs, digests, policy)
+        content = report.summary(outputs, files, settings)
         if dry_run:
             return RunResult(content)
         publish.recover(store)
         with timings.stage("write"):
             folder = publish.new_run_folder(store)
             try:
-                write_outputs(folder, outputs, content)
+                write_outputs(folder, outputs, content, settings.headers)
             except OSError as error:
                 publish.discard(folder)
                 raise OutputError(f"cannot write the outputs into {out}: {error}") from None
@@ -165,19 +225,26 @@ def run(
                 raise
         with timings.stage("publish"):
             try:
-                publish.publish(store, folder, keep)
+                publish.publish(store, folder, settings.keep)
             except BaseException:
                 publish.discard(folder)
                 raise
     return RunResult(content)
 
 
-def write_outputs(folder: Path, outputs: rules.Outputs, content: Mapping[str, Any]) -> None:
-    """Every output file into ``folder``; the big ones are written side by side."""
+def write_outputs(
+    folder: Path, outputs: rules.Outputs, content: Mapping[str, Any], headers: Headers
+) -> None:
+    """Every output file into ``folder``, its input columns under the export's headers; the
+    big ones are written side by side."""
     with ThreadPoolExecutor(max_workers=2) as pool:
         writes = [
-            pool.submit(csvio.write_csv, frame, folder / name)
-            for name, frame in outputs.files().items()
+            pool.submit(
+                csvio.write_csv,
+                headers_module.to_export(frame, headers.of(file.carries) if file.carries else {}),
+                folder / file.name,
+            )
+            for file, frame in outputs.by_file().items()
         ]
         writes.append(
             pool.submit(csvio.write_text, report.summary_json(content), folder / contract.SUMMARY)
@@ -193,15 +260,16 @@ class CheckResult:
     missing_files: bool
 
 
-def check(paths: Mapping[str, Path], policy: Policy) -> CheckResult:
+def check(settings: Settings) -> CheckResult:
     """Validate only; when the input is valid, also the summary a run would produce."""
     timings = Timings()
     try:
-        loaded = load(paths, policy, timings)
+        loaded = load(settings.sources, settings.headers, settings.policy, timings)
     except InputDataError as error:
         return CheckResult(error.problems, None, error.exit_code == EXIT_NOINPUT)
-    outputs = decide(sort(loaded, timings), policy, timings)
-    return CheckResult(concat_problems([]), report.summary(outputs, loaded.digests, policy), False)
+    outputs = decide(sort(loaded, timings), settings.policy, timings)
+    content = report.summary(outputs, loaded.files, settings)
+    return CheckResult(concat_problems([]), content, False)
 
 
 def write_report(problems: pl.DataFrame, path: Path) -> None:

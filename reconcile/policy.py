@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -149,6 +149,28 @@ def with_actions(
         actions[status] = value
         overrides[status] = value
     return Policy(actions=actions, overrides=overrides, source=source)
+
+
+def with_values(policy: Policy, cancelled: str, archived: str, where: str) -> Policy:
+    """``policy`` writing ``cancelled`` for cancelled orders and ``archived`` for emptied
+    batches. ``archived`` becomes a known status that holds (so the job reads its own
+    output back); it may not be another listed status, nor one the policy pulls lines from.
+    """
+    spelled = policy.canonical_by_key.get(status_key(archived))
+    if archived != ARCHIVED and spelled is not None:
+        if spelled in STATUSES:
+            raise UsageError(
+                f'{where}: batch_archived = "{archived}" is the listed status "{spelled}"; '
+                "choose a status of its own"
+            )
+        if policy.actions[spelled] != "hold":
+            raise UsageError(
+                f'{where}: batch_archived = "{archived}" is a status the policy maps to '
+                f'"{policy.actions[spelled]}"; an archived batch must hold'
+            )
+    actions = dict(policy.actions)
+    actions[spelled or trim(archived)] = "hold"
+    return replace(policy, actions=actions, cancelled=cancelled, archived=archived)
 
 
 def _show_value(value: object) -> str:

@@ -4,29 +4,38 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from reconcile import __version__
-from reconcile.policy import Policy
 from reconcile.problems import KINDS, PROBLEM_SCHEMA
 from reconcile.rules import Outputs
+
+if TYPE_CHECKING:
+    from reconcile.config import Settings
 
 SHOWN_PER_KIND = 20
 SHOWN_VALUE_CHARS = 60
 REPORT_COLUMNS = ("file", "row", "column", "value", "problem")
 
 
-def summary(outputs: Outputs, digests: Mapping[str, str], policy: Policy) -> dict[str, Any]:
-    """The run summary: counts per output and per action, input digests, the policy.
+def summary(
+    outputs: Outputs, files: Mapping[str, list[dict[str, str]]], settings: Settings
+) -> dict[str, Any]:
+    """The run summary: the inputs read (file names and digests, what ``pick`` chose), the
+    column names, values and policy in force, and the counts per output and per action.
 
     No wall-clock time and no paths: the same inputs give the same summary.
     """
     counts = outputs.counts
+    policy = settings.policy
     return {
         "reconcile_version": __version__,
-        "inputs": {name: {"sha256": digest} for name, digest in digests.items()},
+        "inputs": files,
+        "picked": dict(settings.sources.picked),
+        "columns": settings.headers.to_json(),
+        "values": {"order_cancelled": policy.cancelled, "batch_archived": policy.archived},
         "policy": policy.to_json(),
         "outputs": {name: frame.height for name, frame in outputs.files().items()},
         "cancellations": counts["cancellations"],

@@ -52,6 +52,10 @@ class Outputs:
 
     def files(self) -> dict[str, pl.DataFrame]:
         """Output file name -> frame, in the contract's table order."""
+        return {file.name: frame for file, frame in self.by_file().items()}
+
+    def by_file(self) -> dict[contract.OutputFile, pl.DataFrame]:
+        """Output file -> frame, in the contract's table order."""
         frames = {
             contract.KEPT_ITEMS: self.batch_items,
             contract.REMOVED_ITEMS: self.removed_items,
@@ -63,7 +67,7 @@ class Outputs:
             contract.REJECTED_CANCELLATIONS: self.rejected_cancellations,
             contract.UNMATCHED_CANCELLATIONS: self.unmatched_cancellations,
         }
-        return {file.name: frames[file] for file in contract.CSV_OUTPUTS}
+        return {file: frames[file] for file in contract.CSV_OUTPUTS}
 
 
 def policy_table(policy: Policy) -> pl.DataFrame:

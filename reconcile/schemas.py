@@ -9,7 +9,7 @@ validated against the contract's guarantees; a failure there is a bug.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import pandera.polars as pa
@@ -20,7 +20,6 @@ from reconcile import contract
 from reconcile.contract import (
     BATCH_ITEMS,
     BATCHES,
-    INPUT_BY_NAME,
     ORDERS,
     REJECTION_REASONS,
     InputFile,
@@ -107,20 +106,18 @@ def _in_memory() -> pl.Config:
     return pl.Config(engine_affinity="in-memory")
 
 
-def validate_files(tables: Mapping[str, CsvTable], policy: Policy) -> pl.DataFrame:
+def validate_files(tables: Iterable[tuple[InputFile, CsvTable]], policy: Policy) -> pl.DataFrame:
     """Every problem found within single files: header checks and each file's Pandera schema."""
-    problems = [header_problems(table) for table in tables.values()]
+    tables = list(tables)
+    problems = [header_problems(file, table) for file, table in tables]
     with _in_memory():
-        problems += [
-            _pandera_problems(table, input_schema(INPUT_BY_NAME[name], policy))
-            for name, table in tables.items()
-        ]
+        problems += [_pandera_problems(table, input_schema(file, policy)) for file, table in tables]
     return concat_problems(problems)
 
 
-def header_problems(table: CsvTable) -> pl.DataFrame:
+def header_problems(file: InputFile, table: CsvTable) -> pl.DataFrame:
     """Input columns named like a column the job appends to that file's outputs."""
-    reserved = INPUT_BY_NAME[table.label].reserved
+    reserved = file.reserved
     return problem_rows(
         {
             "file": table.label,

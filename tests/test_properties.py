@@ -18,8 +18,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reconcile import pipeline
+from reconcile.config import Options, resolve
 from reconcile.csvio import read_csv_table
-from reconcile.policy import STATUSES, default_policy
+from reconcile.policy import STATUSES
 from tests.conftest import snapshot, write_folder
 
 TRICKY = st.sampled_from(
@@ -140,8 +141,7 @@ def nights(draw: st.DrawFn) -> Night:
 def run_night(files: dict[str, str], folder: Path, name: str) -> Path:
     inputs = write_folder(folder / f"{name}-in", files)
     out = folder / f"{name}-out"
-    paths = pipeline.input_paths(inputs, {})
-    pipeline.run(paths, default_policy(), out)
+    pipeline.run(resolve(Options(input_dir=inputs, out=out)))
     return out
 
 

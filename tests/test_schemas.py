@@ -7,6 +7,7 @@ from dataclasses import replace
 import polars as pl
 import pytest
 
+from reconcile.contract import BATCHES
 from reconcile.csvio import CsvTable
 from reconcile.errors import InternalError
 from reconcile.policy import default_policy
@@ -27,7 +28,7 @@ def test_pandera_failures_become_rows_with_file_lines() -> None:
         status=["Filling", "filing", "Filling"],
         capacity=["4", "4.5", "0099999999999999999999"],
     )
-    problems = validate_files({"batches.csv": batches}, default_policy())
+    problems = validate_files([(BATCHES, batches)], default_policy())
     assert problems.select("row", "column", "value", "kind").rows() == [
         (2, "batch_id", "B1", "repeated_key"),
         (3, "batch_id", "B1", "repeated_key"),

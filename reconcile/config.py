@@ -1,0 +1,362 @@
+"""``reconcile.toml``: its schema, path resolution, globs, and precedence over defaults.
+
+The file's shape is declared as pydantic models (unknown keys and wrong types are
+refused, never ignored), built from the contract so that its ``[columns.*]`` keys
+are exactly the contract's columns. ``resolve`` combines the command line, the
+file and the defaults (in that order of precedence) into one ``Settings``:
+the input files, the column names, the policy and values, the output options.
+
+Paths in the file are relative to the file's own folder (cron starts in $HOME),
+input patterns to ``[inputs] folder``; paths on the command line are relative to
+the working folder.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    model_validator,
+)
+
+from reconcile.contract import (
+    BATCH_ITEMS,
+    BATCHES,
+    CANCELLATIONS,
+    INPUTS,
+    JOB_COLUMNS,
+    ORDERS,
+    InputFile,
+    trim,
+)
+from reconcile.errors import MissingInputError, UsageError
+from reconcile.policy import ARCHIVED, CANCELLED, Policy, load_policy, with_actions, with_values
+
+ENVIRONMENT_VARIABLE = "RECONCILE_CONFIG"
+DEFAULT_KEEP = 3
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def _one_or_many(value: object) -> object:
+    return [value] if isinstance(value, str) else value
+
+
+class InputsSection(_Section):
+    folder: str | None = None
+    orders: str | None = None
+    batches: str | None = None
+    batch_items: str | None = None
+    cancellations: Annotated[list[str], BeforeValidator(_one_or_many)] | None = None
+    pick: Literal["only", "last"] = "only"
+    ready_file: str | None = None
+
+
+class OutputSection(_Section):
+    folder: str | None = None
+    keep: int | None = Field(default=None, ge=0)
+    wait: float | None = Field(default=None, ge=0)
+
+
+class ValuesSection(_Section):
+    order_cancelled: str = Field(default=CANCELLED, min_length=1)
+    batch_archived: str = Field(default=ARCHIVED, min_length=1)
+
+
+class _FileColumns(_Section):
+    """contract column -> the export's header, for one input file."""
+
+    @model_validator(mode="after")
+    def _one_header_per_column(self) -> _FileColumns:
+        seen: dict[str, str] = {}
+        for column, header in self.mapping().items():
+            name = trim(header)
+            if not name:
+                raise ValueError(f"{column} maps to an empty header")
+            if name in JOB_COLUMNS:
+                raise ValueError(
+                    f'{column} = "{header}" names a column the job writes itself; '
+                    f"map it to the export's own header"
+                )
+            if name in seen:
+                raise ValueError(
+                    f'{seen[name]} and {column} both map to the header "{name}"; '
+                    "each column needs its own header"
+                )
+            seen[name] = column
+        return self
+
+    def mapping(self) -> dict[str, str]:
+        return {name: value for name, value in self.model_dump().items() if value is not None}
+
+
+def _columns_model(file: InputFile) -> type[_FileColumns]:
+    fields: dict[str, Any] = {name: (str | None, None) for name in file.columns}
+    return create_model(f"{file.role}_columns", __base__=_FileColumns, **fields)
+
+
+COLUMN_MODELS = {file.role: _columns_model(file) for file in INPUTS}
+ColumnsSection = create_model(
+    "ColumnsSection",
+    __base__=_Section,
+    **{role: (model, model()) for role, model in COLUMN_MODELS.items()},  # type: ignore[call-overload]
+)
+
+
+class ConfigFile(_Section):
+    inputs: InputsSection = InputsSection()
+    output: OutputSection = OutputSection()
+    actions: dict[str, Any] | None = None
+    columns: ColumnsSection = ColumnsSection()  # type: ignore[valid-type]
+    values: ValuesSection = ValuesSection()
+
+
+@dataclass(frozen=True)
+class Headers:
+    """For each input file (by contract name): contract column -> the export's header,
+    for the columns a configuration maps. Unmapped columns keep the contract's names."""
+
+    by_file: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def of(self, file: InputFile) -> Mapping[str, str]:
+        return self.by_file.get(file.name, {})
+
+    def to_json(self) -> dict[str, dict[str, str]]:
+        """Every contract column of every input under the header in force."""
+        return {
+            file.name: {column: self.of(file).get(column, column) for column in file.columns}
+            for file in INPUTS
+        }
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The input files chosen for a run: one path per file, any number of cancellation files.
+
+    ``picked`` names, for each file ``pick = "last"`` chose among several matches, how many
+    matched; ``ready_file`` is the marker that must be newer than every input, if any.
+    """
+
+    paths: Mapping[str, tuple[Path, ...]]
+    picked: Mapping[str, int] = field(default_factory=dict)
+    ready_file: Path | None = None
+
+    def of(self, file: InputFile) -> tuple[Path, ...]:
+        return self.paths[file.name]
+
+
+@dataclass(frozen=True)
+class Settings:
+    sources: Sources
+    headers: Headers
+    policy: Policy
+    out: Path | None
+    keep: int
+    wait: float
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the command line gave (None: not given)."""
+
+    input_dir: Path | None = None
+    files: Mapping[str, Path | None] = field(default_factory=dict)
+    cancellations: Sequence[Path] = ()
+    extra_cancellations: Sequence[Path] = ()
+    policy_file: Path | None = None
+    ready_file: str | None = None
+    config_file: Path | None = None
+    out: Path | None = None
+    keep: int | None = None
+    wait: float | None = None
+
+
+def config_path(option: Path | None, environ: Mapping[str, str] = os.environ) -> Path | None:
+    """--config wins over RECONCILE_CONFIG; an empty variable counts as unset."""
+    if option is not None:
+        return option
+    named = environ.get(ENVIRONMENT_VARIABLE)
+    return Path(named) if named else None
+
+
+def load_config(path: Path) -> ConfigFile:
+    """The file at ``path``, validated; ``UsageError`` (exit 2) naming the file and key."""
+    where = f"configuration file {path}"
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{where}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{where}: is a folder, not a file") from None
+    except OSError as error:
+        raise UsageError(f"{where}: cannot be read ({error.strerror})") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{where}: is not UTF-8 text") from None
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise UsageError(f"{where}: not valid TOML ({error})") from None
+    try:
+        return ConfigFile.model_validate(document)
+    except ValidationError as error:
+        raise UsageError(
+            f"{where}: " + "; ".join(_describe(item) for item in error.errors())
+        ) from None
+
+
+def _describe(error: Any) -> str:
+    """One pydantic error in the file's own words: the dotted key, what is wrong, the value."""
+    location = [str(part) for part in error["loc"]]
+    key = ".".join(location)
+    if error["type"] == "extra_forbidden":
+        section = ".".join(location[:-1])
+        return f"unknown key {key}" + (f" (not a key of [{section}])" if section else "")
+    if error["type"] == "value_error":
+        message = str(error["msg"]).removeprefix("Value error, ")
+        return f"[{key}] {message}" if key else message
+    value = error.get("input")
+    shown = f'"{value}"' if isinstance(value, str) else repr(value)
+    return f"key {key} = {shown}: {error['msg'].lower()}"
+
+
+def resolve(options: Options) -> Settings:
+    """The command line over the configuration file over the defaults."""
+    path = options.config_file
+    loaded = load_config(path) if path is not None else ConfigFile()
+    base = path.parent if path is not None else Path()
+    where = f"configuration file {path}"
+    inputs = loaded.inputs
+
+    if options.policy_file is not None:
+        policy = load_policy(options.policy_file)
+    elif loaded.actions is not None:
+        policy = with_actions(loaded.actions, f"{where}: [actions]")
+    else:
+        policy = load_policy(None)
+    policy = with_values(
+        policy, loaded.values.order_cancelled, loaded.values.batch_archived, f"{where}: [values]"
+    )
+
+    folder = options.input_dir or (_in(base, inputs.folder) if inputs.folder else None)
+    if folder is not None and not folder.is_dir():
+        raise MissingInputError(f"the input folder {folder} does not exist (or is not a folder)")
+    paths: dict[str, tuple[Path, ...]] = {}
+    picked: dict[str, int] = {}
+    for file in (ORDERS, BATCHES, BATCH_ITEMS):
+        given = options.files.get(file.role)
+        pattern: str | None = getattr(inputs, file.role)
+        if given is not None:
+            paths[file.name] = (given,)
+        elif pattern is not None:
+            matches = _matches(folder or base, pattern)
+            paths[file.name] = (_one_of(file, pattern, matches, inputs.pick),)
+            if len(matches) > 1:
+                picked[file.name] = len(matches)
+        elif folder is not None:
+            paths[file.name] = (folder / file.name,)
+        else:
+            raise UsageError(
+                f"no input folder given and no {file.option} FILE: give INPUT_DIR or {file.option}"
+            )
+    paths[CANCELLATIONS.name] = _cancellation_paths(options, inputs, folder or base, folder)
+
+    ready_name = options.ready_file or inputs.ready_file
+    ready_file = None
+    if ready_name is not None:
+        ready_file = (folder or base) / ready_name
+
+    out_folder = options.out or (_in(base, loaded.output.folder) if loaded.output.folder else None)
+    headers = Headers(
+        {
+            file.name: mapping
+            for file in INPUTS
+            if (mapping := getattr(loaded.columns, file.role).mapping())
+        }
+    )
+    return Settings(
+        sources=Sources(paths, picked, ready_file),
+        headers=headers,
+        policy=policy,
+        out=out_folder,
+        keep=_first(options.keep, loaded.output.keep, DEFAULT_KEEP),
+        wait=_first(options.wait, loaded.output.wait, 0.0),
+    )
+
+
+def _first(*values: Any) -> Any:
+    return next(value for value in values if value is not None)
+
+
+def _in(base: Path, path: str) -> Path:
+    """``path`` as written in the configuration: absolute as it is, else under ``base``."""
+    return (
+        Path(os.path.expanduser(path)) if os.path.isabs(os.path.expanduser(path)) else base / path
+    )
+
+
+def _matches(folder: Path, pattern: str) -> list[Path]:
+    """The files ``pattern`` names under ``folder``, sorted by path in code-point order."""
+    full = _in(folder, pattern)
+    if not glob.has_magic(str(full)):
+        return [full]
+    return sorted((Path(name) for name in glob.glob(str(full))), key=str)
+
+
+def _one_of(file: InputFile, pattern: str, matches: list[Path], pick: str) -> Path:
+    if len(matches) == 1:
+        return matches[0]
+    if matches and pick == "last":
+        return matches[-1]
+    found = ", ".join(str(path) for path in matches) if matches else "nothing"
+    hint = ' (set [inputs] pick = "last" to take the one that sorts last)' if matches else ""
+    raise MissingInputError(
+        f'[inputs] {file.role} = "{pattern}" must match exactly one file; it matched {found}{hint}'
+    )
+
+
+def _cancellation_paths(
+    options: Options, inputs: InputsSection, base: Path, folder: Path | None
+) -> tuple[Path, ...]:
+    """--cancellations (replacing the configured list), else the configured patterns, else
+    cancellations.csv in the input folder; then --extra-cancellations."""
+    if options.cancellations:
+        chosen = list(options.cancellations)
+    elif inputs.cancellations is not None:
+        chosen = []
+        for pattern in inputs.cancellations:
+            matches = _matches(base, pattern)
+            if not matches:
+                raise MissingInputError(
+                    f'[inputs] cancellations pattern "{pattern}" matches no file'
+                )
+            chosen += matches
+    elif folder is not None:
+        chosen = [folder / CANCELLATIONS.name]
+    else:
+        raise UsageError(
+            f"no input folder given and no {CANCELLATIONS.option} FILE: "
+            f"give INPUT_DIR or {CANCELLATIONS.option}"
+        )
+    return (*chosen, *options.extra_cancellations)
+
+
+def display_names(sources: Sources) -> dict[Path, str]:
+    """How problems and the summary name each input: its file name, or its path where two
+    inputs share a file name."""
+    every = [path for paths in sources.paths.values() for path in paths]
+    names = [path.name for path in every]
+    return {path: path.name if names.count(path.name) == 1 else str(path) for path in every}
