@@ -303,9 +303,8 @@ def _first(*values: Any) -> Any:
 
 def _in(base: Path, path: str) -> Path:
     """``path`` as written in the configuration: absolute as it is, else under ``base``."""
-    return (
-        Path(os.path.expanduser(path)) if os.path.isabs(os.path.expanduser(path)) else base / path
-    )
+    expanded = os.path.expanduser(path)
+    return Path(os.path.normpath(expanded if os.path.isabs(expanded) else base / expanded))
 
 
 def _matches(folder: Path, pattern: str) -> list[Path]:

@@ -39,7 +39,8 @@ KINDS: Mapping[str, tuple[str, str]] = {
     ),
     "missing_column": (
         "required column is missing",
-        "add the column to the header (the file must be comma-separated)",
+        "add the column to the header, or map the export's own header to it in the "
+        'configuration ([columns.FILE] column = "Header"); files are comma-separated',
     ),
     "repeated_column": ("column name repeated", "rename or remove one of the columns"),
     "reserved_column": (

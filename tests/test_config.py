@@ -1,0 +1,328 @@
+"""reconcile.toml: keys, precedence, files and globs, column names, values, refusals."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from reconcile import pipeline
+from reconcile.config import Options, resolve
+from reconcile.errors import InputChangedError
+from tests.conftest import EXAMPLE, GOLDEN, ROOT, invoke, snapshot, write_folder
+
+KORNIT = ROOT / "fixtures" / "kornit-x"
+PLAIN = ROOT / "fixtures" / "plain-english"
+
+
+def write_config(folder: Path, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "reconcile.toml"
+    path.write_text(text)
+    return path
+
+
+def rows_under_contract_names(path: Path, headers: dict[str, str]) -> list[list[str]]:
+    """A CSV's rows, its header spelled back in the contract's names."""
+    rows = list(csv.reader(io.StringIO(path.read_text())))
+    back = {header: column for column, header in headers.items()}
+    return [[back.get(name, name) for name in rows[0]], *rows[1:]]
+
+
+@pytest.mark.parametrize(("night", "golden"), [(KORNIT, "kornit-x"), (PLAIN, "plain-english")])
+def test_configured_nights_match_golden_files(tmp_path: Path, night: Path, golden: str) -> None:
+    """It reads a platform's own file and column names from the configuration and writes the
+    golden outputs, under the export's headers."""
+    out = tmp_path / "out"
+    result = invoke("run", "--config", night / "reconcile.toml", "--out", out, "-q")
+    assert result.exit_code == 0, result.output
+    assert snapshot(out) == snapshot(GOLDEN / golden)
+
+
+def test_kornit_x_gives_the_example_nights_rows(tmp_path: Path) -> None:
+    """It gives the same rows as the example night: only headers and the run's values differ."""
+    mapped = {
+        "batch_id": "batch.id",
+        "order_id": "order.external_ref",
+        "item_id": "item.id",
+        "capacity": "batch.max_item_count",
+    }
+    status = {"orders.csv": "order.status"}
+    for name in (path.name for path in (GOLDEN / "example").glob("*.csv")):
+        headers = {**mapped, "status": status.get(name, "batch.status")}
+        got = rows_under_contract_names(GOLDEN / "kornit-x" / name, headers)
+        text = (GOLDEN / "example" / name).read_text()
+        expected = list(csv.reader(io.StringIO(text)))
+        # [values]: the statuses this run sets (the example's inputs hold neither)
+        written, configured = (
+            ("Cancelled", "128") if name == "orders.csv" else ("Archived", "Closed")
+        )
+        if "status" in expected[0]:
+            at = expected[0].index("status")
+            for row in expected[1:]:
+                row[at] = configured if row[at] == written else row[at]
+        assert got == expected, name
+
+
+def test_the_environment_variable_names_the_file_and_the_option_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It reads RECONCILE_CONFIG when --config is not given; --config wins over it."""
+    monkeypatch.setenv("RECONCILE_CONFIG", str(KORNIT / "reconcile.toml"))
+    by_variable = invoke("run", "--out", tmp_path / "a", "--format", "json")
+    assert '"file": "jobs.csv"' in by_variable.stdout
+    broken = write_config(tmp_path / "cfg", "[inputs]\nfoldr = 'x'\n")
+    by_option = invoke("run", "--config", broken, "--out", tmp_path / "b")
+    assert by_option.exit_code == 2
+    assert by_option.stderr == (
+        f"reconcile: configuration file {broken}: unknown key inputs.foldr "
+        "(not a key of [inputs])\n"
+    )
+
+
+def test_command_line_options_win_over_the_file(tmp_path: Path) -> None:
+    """It takes --out and --cancellations from the command line over the file's, and adds
+    --extra-cancellations after whichever list is in force."""
+    extra = write_folder(tmp_path / "extra", {"more.csv": "order.external_ref\nO-0009\n"})
+    out = tmp_path / "out"
+    result = invoke(
+        "run",
+        "--config",
+        KORNIT / "reconcile.toml",
+        "--out",
+        out,
+        "--cancellations",
+        KORNIT / "exports" / "cancellations.csv",
+        "--extra-cancellations",
+        extra / "more.csv",
+        "--format",
+        "json",
+    )
+    assert result.exit_code == 0, result.output
+    assert '"file": "cs-list.csv"' not in result.stdout
+    assert '"file": "more.csv"' in result.stdout
+    assert "O-0009,128," in (out / "orders.csv").read_text()
+
+
+def test_pick_last_reads_the_file_that_sorts_last_and_says_so(tmp_path: Path) -> None:
+    """It reads orders-2026-11-26.csv of two dated exports and records the choice."""
+    result = invoke(
+        "run", "--config", KORNIT / "reconcile.toml", "--out", tmp_path / "o", "--format", "json"
+    )
+    assert '"file": "orders-2026-11-26.csv"' in result.stdout
+    assert '"picked": {\n    "orders.csv": 2\n  }' in result.stdout
+
+
+def test_a_pattern_must_match_exactly_one_file(tmp_path: Path) -> None:
+    """It exits 66 listing what matched when a pattern names several files without pick, or none."""
+    exports = shutil.copytree(KORNIT / "exports", tmp_path / "exports")
+    config = (KORNIT / "reconcile.toml").read_text().replace('pick = "last"', "")
+    path = write_config(tmp_path, config)
+    several = invoke("run", "--config", path, "--out", tmp_path / "o")
+    assert several.exit_code == 66
+    assert several.stderr == (
+        f'reconcile: [inputs] orders = "orders-*.csv" must match exactly one file; it matched '
+        f"{exports}/orders-2026-11-25.csv, {exports}/orders-2026-11-26.csv "
+        '(set [inputs] pick = "last" to take the one that sorts last)\n'
+    )
+    shutil.rmtree(exports / "bulk")
+    none = invoke("run", "--config", write_config(tmp_path, config.replace("orders-*", "o-*")))
+    assert none.exit_code == 66
+    assert "must match exactly one file; it matched nothing" in none.stderr
+
+
+def test_a_cancellation_pattern_matching_nothing_exits_66(tmp_path: Path) -> None:
+    """It exits 66 when a cancellations pattern matches no file."""
+    shutil.copytree(KORNIT / "exports", tmp_path / "exports")
+    shutil.rmtree(tmp_path / "exports" / "bulk")
+    path = write_config(tmp_path, (KORNIT / "reconcile.toml").read_text())
+    result = invoke("run", "--config", path, "--out", tmp_path / "o")
+    assert result.exit_code == 66
+    assert (
+        result.stderr == 'reconcile: [inputs] cancellations pattern "bulk/*.csv" matches no file\n'
+    )
+
+
+def test_problems_name_the_cancellation_file_and_row(tmp_path: Path) -> None:
+    """It validates each cancellation file on its own, naming it and the row in a problem."""
+    exports = shutil.copytree(KORNIT / "exports", tmp_path / "exports")
+    with (exports / "bulk" / "cs-list.csv").open("a") as file:
+        file.write(",,cs-dana,order id forgotten\n")
+    path = write_config(tmp_path, (KORNIT / "reconcile.toml").read_text())
+    result = invoke("check", "--config", path)
+    assert result.exit_code == 65
+    assert 'cs-list.csv:\n  required value is empty (1):\n    row 8, column order_id, value ""' in (
+        result.stdout
+    )
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("[input]\nfolder = 'x'\n", "unknown key input"),
+        ("[output]\nkeep = '7'\n", 'key output.keep = "7": input should be a valid integer'),
+        (
+            "[output]\nwait = -1\n",
+            "key output.wait = -1: input should be greater than or equal to 0",
+        ),
+        (
+            "[inputs]\npick = 'first'\n",
+            "key inputs.pick = \"first\": input should be 'only' or 'last'",
+        ),
+        (
+            "[inputs]\ncancellations = [1]\n",
+            "key inputs.cancellations.0 = 1: input should be a valid string",
+        ),
+        (
+            "[columns.orders]\nid = 'x'\n",
+            "unknown key columns.orders.id (not a key of [columns.orders])",
+        ),
+        (
+            "[columns.batches]\nbatch_id = 'Job'\nstatus = 'Job'\n",
+            '[columns.batches] batch_id and status both map to the header "Job"; '
+            "each column needs its own header",
+        ),
+        (
+            "[columns.batch_items]\nitem_id = 'action'\n",
+            '[columns.batch_items] item_id = "action" names a column the job writes itself',
+        ),
+        (
+            "[values]\nbatch_archived = 'Filling'\n",
+            '[values]: batch_archived = "Filling" is the listed status "Filling"',
+        ),
+        (
+            "[actions]\nClosed = 'refill'\n[values]\nbatch_archived = 'Closed'\n",
+            '[values]: batch_archived = "Closed" is a status the policy maps to "refill"',
+        ),
+        ("[actions]\nFilling = 'keep'\n", '[actions]: key "Filling" has value "keep"'),
+        ("inputs = 3\n", "key inputs = 3: input should be a valid dictionary"),
+        ("[inputs\n", "not valid TOML"),
+    ],
+)
+def test_every_refusal_exits_2_naming_the_file_and_key(
+    tmp_path: Path, toml: str, message: str
+) -> None:
+    """It never ignores a typo: an unknown key, a wrong type or a forbidden mapping exits 2."""
+    path = write_config(tmp_path, toml)
+    result = invoke("run", EXAMPLE, "--config", path, "--out", tmp_path / "o")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"reconcile: configuration file {path}: ")
+    assert message in result.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_paths_in_the_file_are_relative_to_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It resolves [inputs] folder and [output] folder against the file's folder, whatever the
+    working folder (cron starts in $HOME)."""
+    shutil.copytree(EXAMPLE, tmp_path / "srv" / "exports")
+    path = write_config(
+        tmp_path / "srv", '[inputs]\nfolder = "exports"\n[output]\nfolder = "out"\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    result = invoke("run", "--config", path, "-q")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "srv" / "out" / "orders.csv").exists()
+
+
+def test_a_missing_input_folder_is_one_line(tmp_path: Path) -> None:
+    """It says once that the input folder does not exist (exit 66), not once per file."""
+    result = invoke("run", tmp_path / "nope", "--out", tmp_path / "o")
+    assert result.exit_code == 66
+    assert result.stderr == (
+        f"reconcile: the input folder {tmp_path / 'nope'} does not exist (or is not a folder)\n"
+    )
+
+
+def test_a_missing_column_names_the_headers_found_and_the_line_to_add(tmp_path: Path) -> None:
+    """It lists the file's headers, the closest one, and the [columns.*] line that maps it."""
+    folder = shutil.copytree(EXAMPLE, tmp_path / "in")
+    text = (folder / "orders.csv").read_text().replace("order_id,status", "Order ID,status", 1)
+    (folder / "orders.csv").write_text(text)
+    result = invoke("check", folder)
+    assert result.exit_code == 65
+    assert (
+        "row 1, column order_id: required column order_id is missing; the file's headers are "
+        '"Order ID", "status", "customer"; the closest is "Order ID": if that is it, add to the '
+        'configuration [columns.orders] order_id = "Order ID"'
+    ) in result.stdout
+
+
+def test_a_mapped_column_missing_names_both_names(tmp_path: Path) -> None:
+    """It names the export's header and the contract column it stands for."""
+    folder = shutil.copytree(KORNIT, tmp_path / "k")
+    jobs = folder / "exports" / "jobs.csv"
+    jobs.write_text(jobs.read_text().replace("batch.max_item_count", "max_items", 1))
+    result = invoke("check", "--config", folder / "reconcile.toml")
+    assert result.exit_code == 65
+    assert (
+        "jobs.csv:\n  required column is missing (1):\n    row 1, column batch.max_item_count: "
+        "required column batch.max_item_count (the contract's capacity) is missing"
+    ) in result.stdout
+
+
+def test_a_semicolon_separated_file_is_reported_as_such(tmp_path: Path) -> None:
+    """It says the header looks semicolon-separated instead of listing every missing column."""
+    folder = write_folder(
+        tmp_path / "in",
+        {
+            "orders.csv": "order_id;status\nO1;Open\n",
+            "batches.csv": "batch_id,status,capacity\n",
+            "batch_items.csv": "batch_id,order_id,item_id\n",
+            "cancellations.csv": "order_id\n",
+        },
+    )
+    result = invoke("check", folder)
+    assert result.exit_code == 65
+    assert "the header looks semicolon-separated: export the file comma-separated" in (
+        result.stdout
+    )
+
+
+def test_problems_name_columns_as_the_export_spells_them(tmp_path: Path) -> None:
+    """It reports a problem in a mapped column under the export's header."""
+    folder = shutil.copytree(KORNIT, tmp_path / "k")
+    jobs = folder / "exports" / "jobs.csv"
+    jobs.write_text(jobs.read_text().replace("B-1002,Filling,4", "B-1002,Filling,four", 1))
+    result = invoke("check", "--config", folder / "reconcile.toml")
+    assert result.exit_code == 65
+    assert 'row 3, column batch.max_item_count, value "four"' in result.stdout
+
+
+def test_an_input_changed_while_being_read_exits_75_and_writes_nothing(tmp_path: Path) -> None:
+    """It compares each input's size and mtime before and after reading; a change is exit 75."""
+    folder = shutil.copytree(EXAMPLE, tmp_path / "in")
+    out = tmp_path / "out"
+    settings = resolve(Options(input_dir=folder, out=out))
+
+    def append_a_row() -> None:
+        with (folder / "cancellations.csv").open("a") as file:
+            file.write("O-0001,,late,still exporting\n")
+
+    with pytest.raises(InputChangedError, match=r"input changed while being read: .*cancellations"):
+        pipeline.run(settings, after_read=append_a_row)
+    assert not out.exists()
+    assert InputChangedError.exit_code == 75
+
+
+def test_the_ready_file_must_exist_and_be_newer_than_every_input(tmp_path: Path) -> None:
+    """It exits 75 without a ready file or with one older than an input, and runs with a fresh one."""
+    folder = shutil.copytree(EXAMPLE, tmp_path / "in")
+    args = ("run", folder, "--ready-file", "_READY", "--out", tmp_path / "o", "-q")
+    missing = invoke(*args)
+    assert missing.exit_code == 75
+    assert "the ready file" in missing.stderr and "is missing" in missing.stderr
+    ready = folder / "_READY"
+    ready.touch()
+    stale = (folder / "orders.csv").stat().st_mtime_ns - 10**9
+    os.utime(ready, ns=(stale, stale))
+    older = invoke(*args)
+    assert older.exit_code == 75
+    assert "was left by an earlier export" in older.stderr
+    ready.touch()
+    assert invoke(*args).exit_code == 0
