@@ -319,7 +319,8 @@ def _read_lines(label: str, data: bytes) -> ReadResult:
         return _empty_file(label)
     header_line = lines.row(0, named=True)["text"]
     header = header_line.split(",")
-    body = lines.slice(1)
+    # a row of empty fields (",,,", whatever their number) is skipped like an empty line
+    body = lines.slice(1).filter(~pl.col("text").str.contains(r"^,*$"))
     field_counts = body.select(
         "line", "text", fields=pl.col("text").str.count_matches(",", literal=True) + 1
     )
@@ -367,7 +368,9 @@ def _read_with_csv_module(label: str, data: bytes) -> ReadResult:
     start = 1
     try:
         for record in reader:
-            if record:  # an empty line; a line of spaces is a record of one field
+            # Skipped: an empty line, and a row whose every field is empty (",,," as
+            # spreadsheets write them). A line of spaces is a record of one field.
+            if any(record):
                 records.append(record)
                 starts.append(start)
             start = reader.line_num + 1
@@ -460,8 +463,25 @@ def _finish(
         seen.add(name)
     if repeated:
         return ReadResult(None, problem_rows(repeated))
+    frame, lines = _without_empty_rows(frame, lines)
     named = frame.rename(dict(zip(frame.columns, header, strict=False)))
     return ReadResult(CsvTable(label, named, lines, header, digest=""), empty_problems())
+
+
+def _without_empty_rows(
+    frame: pl.DataFrame, lines: pl.Series | None
+) -> tuple[pl.DataFrame, pl.Series | None]:
+    """``frame`` without its rows of empty fields (",,,"), which the contract skips like empty
+    lines, and ``lines`` to match. Such a row needs a null in every column, which a column's
+    null count (kept by Polars, free to read) rules out for almost every file."""
+    if frame.height == 0 or not all(column.null_count() for column in frame.iter_columns()):
+        return frame, lines
+    keep = frame.select(~pl.all_horizontal(pl.all().is_null())).to_series()
+    if keep.all():
+        return frame, lines
+    if lines is None:
+        lines = pl.int_range(2, frame.height + 2, dtype=pl.Int64, eager=True).alias("line")
+    return frame.filter(keep), lines.filter(keep)
 
 
 def write_csv(frame: pl.DataFrame, path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -127,10 +128,24 @@ def _problem_line(row: Mapping[str, Any]) -> str:
 
 
 def _short(value: str) -> str:
-    shown = value.replace("\r", "\\r").replace("\n", "\\n").replace("\x00", "\\0")
+    shown = shown_value(value)
     if len(shown) > SHOWN_VALUE_CHARS:
         return shown[:SHOWN_VALUE_CHARS] + f"... ({len(value)} characters)"
     return shown
+
+
+# Characters a reader cannot see or tell apart in a terminal: controls, format characters
+# (zero-width, BOM), and every separator but the plain space.
+_INVISIBLE = re.compile(r"[^\S ]|[\x00-\x1f\x7f-\x9f\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x00": "\\0"}
+
+
+def shown_value(value: str) -> str:
+    """``value`` with every invisible character escaped (``\\u001c``), so that a status padded
+    with U+001C is not shown as the status it looks like."""
+    return _INVISIBLE.sub(
+        lambda found: _NAMED.get(found.group(), f"\\u{ord(found.group()):04x}"), value
+    )
 
 
 def report_json(problems: pl.DataFrame, run_summary: Mapping[str, Any] | None) -> str:

@@ -185,6 +185,13 @@ INPUT_ERROR_CASES = [
     ("orders", "repeated_key", 65, 'row 4, column order_id, value "O1"'),
     ("orders", "empty_value", 65, 'row 2, column status, value ""'),
     ("batches", "unknown_status", 65, '"Pending Generaton" on 1 row(s), first at row 3'),
+    # U+001C is not white space to the contract: shown escaped, so the report can be acted on
+    (
+        "batches",
+        "status_padded_with_u001c",
+        65,
+        'unknown batch status (1):\n    "In Production\\u001c" on 1 row(s), first at row 2',
+    ),
     ("cancellations", "reserved_column", 65, "column 'reason' is one the job appends"),
 ]
 
@@ -243,7 +250,9 @@ def test_a_folder_where_a_file_should_be_exits_66(tmp_path: Path) -> None:
     assert f"{tmp_path} is a folder, not a file" in result.stdout
 
 
-@pytest.mark.parametrize("case", ["utf8_bom", "crlf", "empty_lines", "header_with_spaces"])
+@pytest.mark.parametrize(
+    "case", ["utf8_bom", "crlf", "empty_lines", "header_with_spaces", "rows_of_empty_fields"]
+)
 def test_equivalent_inputs_give_identical_outputs(tmp_path: Path, case: str) -> None:
     """It writes byte-identical outputs for a BOM, CRLF, empty lines or padded headers."""
     plain = invoke(

@@ -41,7 +41,10 @@ def problems_of(path: Path) -> list[dict[str, object]]:
     return result.problems.drop("kind").to_dicts()
 
 
-@pytest.mark.parametrize("case", ["valid", "utf8_bom", "crlf", "empty_lines", "header_with_spaces"])
+@pytest.mark.parametrize(
+    "case",
+    ["valid", "utf8_bom", "crlf", "empty_lines", "header_with_spaces", "rows_of_empty_fields"],
+)
 def test_equivalent_spellings_read_the_same(case: str) -> None:
     """It reads a BOM, CRLF, empty lines and padded header names as the plain file."""
     result = read_csv_table(ITEMS / f"{case}.csv", "batch_items.csv")
