@@ -295,6 +295,51 @@ def diff(old_dir: Path, new_dir: Path, output_format: str, only: str | None, deb
 
 
 @cli.command()
+@click.argument("input_dir", required=False, type=PATH)
+@click.option(
+    "--output",
+    "output_file",
+    type=PATH,
+    default=Path("reconcile.toml"),
+    show_default=True,
+    help="Where to write the configuration; an existing file is never overwritten (exit 73).",
+)
+def init(input_dir: Path | None, output_file: Path) -> None:
+    """Write a commented reconcile.toml to start from.
+
+    Given the exports' folder, it proposes each file's pattern and each column's
+    header from what it finds there (ignoring case, spaces, dots and
+    underscores: batch.id is batch_id, Order ID is order_id), and names the
+    columns it could not place.
+
+    Example:
+
+    \b
+        reconcile init fixtures/plain-english --output /tmp/reconcile.toml
+    """
+    with _errors_to_exit(False, None):
+        from reconcile import config, csvio
+        from reconcile.errors import MissingInputError
+
+        if input_dir is not None and not input_dir.is_dir():
+            raise MissingInputError(f"the input folder {input_dir} does not exist")
+        proposals = config.propose(input_dir, csvio.read_header) if input_dir else []
+        text = config.starter(input_dir, output_file, proposals)
+        try:
+            csvio.write_new_text(text, output_file)
+        except FileExistsError:
+            raise OutputError(
+                f"{output_file} exists already; it is never overwritten (give --output FILE)"
+            ) from None
+        except OSError as error:
+            raise OutputError(f"cannot write {output_file}: {error.strerror or error}") from None
+        click.echo(f"wrote {output_file}")
+        missing = config.unplaced(proposals)
+        if missing:
+            click.echo("could not place (edit [columns.*] by hand): " + ", ".join(missing))
+
+
+@cli.command()
 @click.argument("output_dir", type=PATH)
 @click.option(
     "--lines",

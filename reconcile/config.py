@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -359,3 +360,160 @@ def display_names(sources: Sources) -> dict[Path, str]:
     every = [path for paths in sources.paths.values() for path in paths]
     names = [path.name for path in every]
     return {path: path.name if names.count(path.name) == 1 else str(path) for path in every}
+
+
+# ---- reconcile init -----------------------------------------------------------------
+
+# Words that name each input in export file names, tried in this order (a "job items"
+# file is batch lines, not batches). Matched on the name with case, spaces, dots,
+# dashes and underscores ignored.
+FILE_WORDS: tuple[tuple[InputFile, tuple[str, ...]], ...] = (
+    (CANCELLATIONS, ("cancel",)),
+    (BATCH_ITEMS, ("batchitem", "batchline", "jobitem", "jobline", "item", "line")),
+    (BATCHES, ("batch", "job")),
+    (ORDERS, ("order",)),
+)
+
+
+def _normal(name: str) -> str:
+    return "".join(character for character in name.lower() if character.isalnum())
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """What ``init`` found for one input: the file pattern, and each contract column's header
+    (None where no header could be placed)."""
+
+    file: InputFile
+    pattern: str | None
+    several: bool
+    headers_found: tuple[str, ...]
+    columns: Mapping[str, str | None]
+
+
+def propose(folder: Path, read_header: Any) -> list[Proposal]:
+    """A mapping proposed from the CSV files in ``folder`` and their headers."""
+    files = sorted((path for path in folder.glob("*.csv") if path.is_file()), key=str)
+    chosen: dict[str, list[Path]] = {file.name: [] for file in INPUTS}
+    for path in files:
+        normal = _normal(path.stem)
+        for file, words in FILE_WORDS:
+            if any(word in normal for word in words):
+                chosen[file.name].append(path)
+                break
+    proposals = []
+    for file in INPUTS:
+        paths = chosen[file.name]
+        headers: tuple[str, ...] = read_header(paths[-1]) if paths else ()
+        proposals.append(
+            Proposal(
+                file,
+                _pattern(paths, file),
+                len(paths) > 1,
+                headers,
+                {column: _place(column, headers) for column in file.columns},
+            )
+        )
+    return proposals
+
+
+def _pattern(paths: list[Path], file: InputFile) -> str | None:
+    if not paths:
+        return None
+    if len(paths) == 1 or file is CANCELLATIONS:
+        return paths[0].name
+    # dated exports: the runs of digits become one wildcard (orders-2026-11-26.csv -> orders-*.csv)
+    return re.sub(r"\*(?:[-_.]*\*)+", "*", re.sub(r"[0-9]+", "*", paths[-1].name))
+
+
+def _place(column: str, headers: tuple[str, ...]) -> str | None:
+    """The header that stands for ``column``: equal ignoring case, spaces, dots and underscores,
+    else the one header that ends so (``batch.status`` for status)."""
+    wanted = _normal(column)
+    exact = [header for header in headers if _normal(header) == wanted]
+    if exact:
+        return exact[0]
+    ending = [header for header in headers if _normal(header).endswith(wanted)]
+    return ending[0] if len(ending) == 1 else None
+
+
+def starter(folder: Path | None, config_file: Path, proposals: list[Proposal]) -> str:
+    """The text of a commented starting configuration, with ``propose``'s proposals for
+    ``folder`` if given."""
+    lines = [
+        "# reconcile.toml: the platform's own file and column names, for `reconcile run --config`.",
+        "# Paths are relative to this file's folder; input patterns to [inputs] folder.",
+        "# Every key is optional; an unknown key is an error (exit 2), never ignored.",
+        "",
+        "[inputs]",
+    ]
+    if folder is not None:
+        relative = os.path.relpath(folder.resolve(), config_file.resolve().parent)
+        lines.append(f'folder = "{relative}"')
+    else:
+        lines.append('# folder = "exports/tonight"                # INPUT_DIR')
+    several = False
+    for proposal in proposals:
+        role = proposal.file.role
+        if proposal.file is CANCELLATIONS:
+            continue
+        if proposal.pattern is None:
+            lines.append(f'# {role} = "{proposal.file.name}"   # no file found for it')
+        elif proposal.pattern != proposal.file.name:
+            lines.append(f'{role} = "{proposal.pattern}"')
+        several = several or proposal.several
+    cancellation = next((p for p in proposals if p.file is CANCELLATIONS), None)
+    if cancellation is not None and cancellation.pattern not in (None, CANCELLATIONS.name):
+        lines.append(f'cancellations = ["{cancellation.pattern}"]')
+    else:
+        lines.append('# cancellations = ["cancellations.csv", "bulk/*.csv"]   # one or several')
+    lines.append(
+        'pick = "last"'
+        if several
+        else '# pick = "last"   # of several matches, the one that sorts last'
+    )
+    lines += [
+        '# ready_file = "_READY"   # run only once the export has written this marker',
+        "",
+        "[output]",
+        'folder = "out"',
+        "# keep = 3      # previous runs kept beside it",
+        "# wait = 600    # seconds to wait for another run's lock",
+        "",
+        "# [actions]     # the policy: batch status -> refill, regenerate or hold",
+        '# "Pending Production" = "regenerate"',
+        "",
+    ]
+    for file in INPUTS:
+        of_file = next((p for p in proposals if p.file is file), None)
+        lines.append(f"[columns.{file.role}]   # contract column = the export's header")
+        for column in file.columns:
+            header = of_file.columns.get(column) if of_file else None
+            if of_file is None or not of_file.headers_found:
+                lines.append(f'# {column} = "{column}"')
+            elif header is None:
+                found = ", ".join(f'"{name}"' for name in of_file.headers_found)
+                optional = " (optional)" if column in file.optional else ""
+                lines.append(f'# {column} = ""   # not placed{optional}: the headers are {found}')
+            elif header == column:
+                lines.append(f'# {column} = "{column}"   # found under the contract name')
+            else:
+                lines.append(f'{column} = "{header}"')
+        lines.append("")
+    lines += [
+        "[values]",
+        f'# order_cancelled = "{CANCELLED}"   # the status a whole-order cancellation writes',
+        f'# batch_archived = "{ARCHIVED}"     # the status of a batch a run empties',
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def unplaced(proposals: list[Proposal]) -> list[str]:
+    """``file: column`` for every required column ``init`` could not place."""
+    return [
+        f"{proposal.file.name}: {column}"
+        for proposal in proposals
+        for column, header in proposal.columns.items()
+        if header is None and column in proposal.file.required
+    ]

@@ -495,3 +495,22 @@ def write_csv(frame: pl.DataFrame, path: Path) -> None:
 
 def write_text(text: str, path: Path) -> None:
     path.write_bytes(text.encode("utf-8"))
+
+
+def read_header(path: Path) -> tuple[str, ...]:
+    """The trimmed header names of a CSV file, reading only its first record (for ``init``).
+
+    An unreadable or empty file has no header: ().
+    """
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as file:
+            first = next(csv.reader(file), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return ()
+    return tuple(trim(name) for name in first)
+
+
+def write_new_text(text: str, path: Path) -> None:
+    """Write ``text`` to a file that must not exist yet (FileExistsError if it does)."""
+    with path.open("x", encoding="utf-8", newline="\n") as file:
+        file.write(text)

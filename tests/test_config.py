@@ -326,3 +326,60 @@ def test_the_ready_file_must_exist_and_be_newer_than_every_input(tmp_path: Path)
     assert "was left by an earlier export" in older.stderr
     ready.touch()
     assert invoke(*args).exit_code == 0
+
+
+def test_init_writes_a_starter_and_never_overwrites(tmp_path: Path) -> None:
+    """It writes a commented configuration that loads as it is, and exits 73 rather than
+    overwrite an existing file."""
+    path = tmp_path / "reconcile.toml"
+    first = invoke("init", "--output", path)
+    assert (first.exit_code, first.stdout) == (0, f"wrote {path}\n")
+    written = path.read_text()
+    assert "[columns.orders]" in written and '# order_id = "order_id"' in written
+    again = invoke("init", "--output", path)
+    assert again.exit_code == 73
+    assert again.stderr == (
+        f"reconcile: {path} exists already; it is never overwritten (give --output FILE)\n"
+    )
+    assert path.read_text() == written
+
+
+def test_init_proposes_mappings_from_the_exports_headers(tmp_path: Path) -> None:
+    """It maps headers equal to a contract column but for case, spaces, dots and underscores,
+    and names the required columns it could not place."""
+    path = tmp_path / "reconcile.toml"
+    result = invoke("init", PLAIN, "--output", path)
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[1] == (
+        "could not place (edit [columns.*] by hand): batches.csv: batch_id, batches.csv: capacity, "
+        "batch_items.csv: batch_id, batch_items.csv: item_id"
+    )
+    written = path.read_text()
+    for line in (
+        'batch_items = "Job Lines.csv"',
+        'order_id = "Order ID"',
+        'status = "Job Status"',
+        '# capacity = ""   # not placed: the headers are "Job ID", "Job Status", "Slots", '
+        '"Printer", "Product"',
+    ):
+        assert f"\n{line}\n" in written, line
+
+
+def test_init_proposes_a_pattern_for_dated_exports(tmp_path: Path) -> None:
+    """It turns dated file names into a pattern and sets pick = "last"."""
+    path = tmp_path / "reconcile.toml"
+    assert invoke("init", KORNIT / "exports", "--output", path).exit_code == 0
+    written = path.read_text()
+    assert '\norders = "orders-*.csv"\n' in written
+    assert '\npick = "last"\n' in written
+    assert '\nbatch_id = "batch.id"\n' in written
+
+
+def test_what_init_writes_for_contract_named_files_runs_as_it_is(tmp_path: Path) -> None:
+    """It writes, for the example night, a configuration that run takes without an edit."""
+    path = tmp_path / "cfg" / "reconcile.toml"
+    path.parent.mkdir()
+    assert invoke("init", EXAMPLE, "--output", path).stdout == f"wrote {path}\n"
+    result = invoke("run", "--config", path, "-q")
+    assert result.exit_code == 0, result.output
+    assert snapshot(tmp_path / "cfg" / "out") == snapshot(GOLDEN / "example")
