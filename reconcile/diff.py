@@ -13,7 +13,7 @@ import json
 import operator
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import reduce
 from pathlib import Path
 from typing import Any
@@ -65,6 +65,7 @@ def compare_folders(old: Path, new: Path, only: str | None = None) -> list[FileD
     names = [only] if only else list(KEYS)
     if only and only not in KEYS:
         raise DiffError(f"--file {only}: not an output file; one of {', '.join(KEYS)}")
+    old_headers, new_headers = _headers_of(old), _headers_of(new)
     diffs = []
     for name in names:
         old_path, new_path = old / name, new / name
@@ -85,8 +86,72 @@ def compare_folders(old: Path, new: Path, only: str | None = None) -> list[FileD
             old_frame, new_frame = pool.map(
                 _load, (old_path, new_path), (old_bytes, new_bytes), (name, name)
             )
-        diffs.append(compare_tables(name, old_frame, new_frame))
+        carried = CARRIED.get(name)
+        if carried is None:
+            diffs.append(compare_tables(name, old_frame, new_frame))
+            continue
+        # Rows pair by the contract's keys under each side's own headers (each run's
+        # summary says which); the result is shown under the new side's headers.
+        compared = compare_tables(
+            name,
+            _renamed(old_frame, _inverse(old_headers.get(carried, {}))),
+            _renamed(new_frame, _inverse(new_headers.get(carried, {}))),
+        )
+        diffs.append(_in_headers(compared, new_headers.get(carried, {})))
     return diffs
+
+
+# output file -> the input file whose columns (and headers) it carries
+CARRIED: Mapping[str, str] = {
+    file.name: file.carries.name for file in CSV_OUTPUTS if file.carries is not None
+}
+
+
+def _headers_of(folder: Path) -> dict[str, dict[str, str]]:
+    """Input file -> contract column -> header, as the run's summary records them; a summary
+    without them (an older run, or none) means the contract's names."""
+    try:
+        content = json.loads((folder / SUMMARY).read_bytes())
+    except (OSError, ValueError):
+        return {}
+    columns = content.get("columns") if isinstance(content, dict) else None
+    if not isinstance(columns, dict):
+        return {}
+    return {
+        file: {str(column): str(header) for column, header in mapping.items()}
+        for file, mapping in columns.items()
+        if isinstance(mapping, dict)
+    }
+
+
+def _inverse(mapping: Mapping[str, str]) -> dict[str, str]:
+    return {header: column for column, header in mapping.items()}
+
+
+def _renamed(frame: pl.DataFrame, names: Mapping[str, str]) -> pl.DataFrame:
+    renames = {old: new for old, new in names.items() if old in frame.columns and old != new}
+    return frame.rename(renames) if renames else frame
+
+
+def _in_headers(diff: FileDiff, headers: Mapping[str, str]) -> FileDiff:
+    """``diff`` with contract column names spelled as ``headers`` (contract -> header) say."""
+    if all(column == header for column, header in headers.items()):
+        return diff
+    spelled = {column: headers.get(column, column) for column in diff.changes.columns}
+    changes = _renamed(diff.changes, spelled)
+    if "column" in changes.columns and changes.height:
+        changes = changes.with_columns(
+            pl.col("column").replace_strict(dict(headers), default=pl.col("column"))
+        )
+    return replace(
+        diff,
+        key=tuple(headers.get(column, column) for column in diff.key),
+        columns_added=tuple(headers.get(column, column) for column in diff.columns_added),
+        columns_removed=tuple(headers.get(column, column) for column in diff.columns_removed),
+        added=_renamed(diff.added, headers),
+        removed=_renamed(diff.removed, headers),
+        changes=changes,
+    )
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -115,8 +180,9 @@ def _summary_entries(path: Path, data: bytes) -> pl.DataFrame:
     entries: dict[str, str] = {}
 
     def flatten(prefix: str, value: Any) -> None:
-        if isinstance(value, dict):
-            for key, inner in value.items():
+        if isinstance(value, dict | list):
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, inner in items:
                 flatten(f"{prefix}.{key}" if prefix else str(key), inner)
         else:
             entries[prefix] = json.dumps(value, ensure_ascii=False)

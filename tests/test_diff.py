@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reconcile import diff
-from tests.conftest import EXAMPLE, GOLDEN, invoke
+from tests.conftest import EXAMPLE, GOLDEN, ROOT, invoke
 
 TWO_MORE_CANCELLATIONS = (
     'O-0009,,cs-dana,customer moved house\nO-0021,000133,cs-dana,"line cancelled: duplicate mug"\n'
@@ -224,3 +224,20 @@ def test_pairing_by_hash_agrees_with_joins_on_values(
     assert found.removed.sort(pl.all()).equals(removed.sort(pl.all()), null_equal=True)
     assert found.changed_rows == changed_rows
     assert found.changes.sort(pl.all()).equals(changes.sort(pl.all()), null_equal=True)
+
+
+def test_rows_pair_by_contract_keys_under_each_sides_headers(tmp_path: Path) -> None:
+    """It reads each side's column names from its summary: the example night and the same night
+    under Kornit X headers hold the same batch lines, and differ only in the run's values."""
+    old, new = tmp_path / "example", tmp_path / "kornit"
+    assert invoke("run", EXAMPLE, "--out", old, "-q").exit_code == 0
+    config = ROOT / "fixtures" / "kornit-x" / "reconcile.toml"
+    assert invoke("run", "--config", config, "--out", new, "-q").exit_code == 0
+    lines = invoke("diff", old, new, "--file", "batch_items.csv")
+    assert (lines.exit_code, lines.stdout) == (0, "batch_items.csv: identical\n")
+    orders = invoke("diff", old, new, "--file", "orders.csv")
+    assert orders.stdout.splitlines()[:3] == [
+        "orders.csv: 0 added, 0 removed, 11 changed (key: order.external_ref)",
+        "  changed:",
+        "    ~ O-0002: order.status Cancelled -> 128",
+    ]
