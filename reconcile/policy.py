@@ -155,9 +155,11 @@ def with_values(policy: Policy, cancelled: str, archived: str, where: str) -> Po
     """``policy`` writing ``cancelled`` for cancelled orders and ``archived`` for emptied
     batches. ``archived`` becomes a known status that holds (so the job reads its own
     output back); it may not be another listed status, nor one the policy pulls lines from.
+    Like every status the job writes, it is written in its canonical spelling (a new status:
+    trimmed), so that a second run writes it the same way.
     """
     spelled = policy.canonical_by_key.get(status_key(archived))
-    if archived != ARCHIVED and spelled is not None:
+    if spelled is not None and spelled != ARCHIVED:
         if spelled in STATUSES:
             raise UsageError(
                 f'{where}: batch_archived = "{archived}" is the listed status "{spelled}"; '
@@ -168,9 +170,10 @@ def with_values(policy: Policy, cancelled: str, archived: str, where: str) -> Po
                 f'{where}: batch_archived = "{archived}" is a status the policy maps to '
                 f'"{policy.actions[spelled]}"; an archived batch must hold'
             )
+    canonical = spelled or trim(archived)
     actions = dict(policy.actions)
-    actions[spelled or trim(archived)] = "hold"
-    return replace(policy, actions=actions, cancelled=cancelled, archived=archived)
+    actions[canonical] = "hold"
+    return replace(policy, actions=actions, cancelled=cancelled, archived=canonical)
 
 
 def _show_value(value: object) -> str:

@@ -12,6 +12,7 @@ import pytest
 
 from reconcile import pipeline
 from reconcile.config import Options, resolve
+from reconcile.contract import INPUTS, JOB_COLUMNS, InputFile
 from reconcile.errors import InputChangedError
 from tests.conftest import EXAMPLE, GOLDEN, ROOT, invoke, snapshot, write_folder
 
@@ -383,3 +384,28 @@ def test_what_init_writes_for_contract_named_files_runs_as_it_is(tmp_path: Path)
     result = invoke("run", "--config", path, "-q")
     assert result.exit_code == 0, result.output
     assert snapshot(tmp_path / "cfg" / "out") == snapshot(GOLDEN / "example")
+
+
+@pytest.mark.parametrize("file", INPUTS, ids=lambda file: file.role)
+@pytest.mark.parametrize("job_column", JOB_COLUMNS)
+def test_a_mapping_onto_a_column_the_job_writes_is_refused(
+    tmp_path: Path, file: InputFile, job_column: str
+) -> None:
+    """It refuses, for every input, to read a column under a name the job appends or computes."""
+    column = file.required[0]
+    path = write_config(tmp_path, f'[columns.{file.role}]\n{column} = "{job_column}"\n')
+    result = invoke("check", EXAMPLE, "--config", path)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"reconcile: configuration file {path}: [columns.{file.role}] {column} = "
+        f'"{job_column}" names a column the job writes itself; map it to the export\'s own header\n'
+    )
+
+
+def test_batch_archived_naming_archived_is_written_canonically(tmp_path: Path) -> None:
+    """It writes a batch_archived value that spells Archived otherwise as Archived, as it writes
+    every known status, so that a second run writes the same."""
+    path = write_config(tmp_path, '[values]\nbatch_archived = " ARCHIVED "\n')
+    out = tmp_path / "out"
+    assert invoke("run", EXAMPLE, "--config", path, "--out", out, "-q").exit_code == 0
+    assert "B-1002,Archived," in (out / "batches.csv").read_text()

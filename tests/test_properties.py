@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import random
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 
 from reconcile import pipeline
 from reconcile.config import Options, resolve
+from reconcile.contract import CSV_OUTPUTS, INPUT_BY_NAME, INPUTS, JOB_COLUMNS
 from reconcile.csvio import read_csv_table
 from reconcile.policy import STATUSES
 from tests.conftest import snapshot, write_folder
@@ -57,13 +59,26 @@ class Night:
     cancellations: list[list[str]]
 
     def files(
-        self, order: random.Random | None = None, line_end: str = "\n", quoting: str = "minimal"
+        self,
+        order: random.Random | None = None,
+        line_end: str = "\n",
+        quoting: str = "minimal",
+        headers: Mapping[str, Mapping[str, str]] | None = None,
     ) -> dict[str, str]:
+        """The night's four files; ``headers`` (file -> contract column -> header) renames
+        columns as a platform's export would."""
+
         def table(header: Sequence[str], rows: list[list[str]]) -> str:
             rows = list(rows)
             if order is not None:
                 order.shuffle(rows)
             return write_rows([list(header), *rows], line_end, quoting)
+
+        if headers is not None:
+            return {
+                name: _renamed_header(text, headers[name], line_end)
+                for name, text in self.files(order, line_end, quoting).items()
+            }
 
         return {
             "orders.csv": table(["order_id", "status", "note"], self.orders),
@@ -73,6 +88,13 @@ class Night:
             ),
             "cancellations.csv": table(["order_id", "item_id", "requested_by"], self.cancellations),
         }
+
+
+def _renamed_header(text: str, headers: Mapping[str, str], line_end: str) -> str:
+    """``text`` (a CSV whose header is plain contract names) with its header renamed."""
+    header, rest = text.split(line_end, 1)
+    names = [headers.get(name.strip('"'), name.strip('"')) for name in header.split(",")]
+    return write_rows([names], line_end, "minimal") + rest
 
 
 QUOTING_STYLES = ("minimal", "all", 'minimal, empty as ""')
@@ -205,3 +227,110 @@ def test_any_quoting_style_gives_byte_identical_outputs(night: Night, quoting: s
         plain = run_night(night.files(), folder, "plain")
         quoted = run_night(night.files(quoting=quoting), folder, "quoted")
         assert without_summary(plain) == without_summary(quoted)
+
+
+# Export headers as platforms spell them: dots, spaces, capitals, non-ASCII.
+HEADER_WORDS = st.sampled_from(
+    [
+        "order",
+        "Order",
+        "batch",
+        "job",
+        "Job",
+        "ID",
+        "id",
+        "ref",
+        "réf",
+        "номер",
+        "編號",
+        "slots",
+        "state",
+    ]
+)
+HEADERS = st.lists(HEADER_WORDS, min_size=1, max_size=3).flatmap(
+    lambda words: st.sampled_from([".", " ", "_", ""]).map(lambda joint: joint.join(words))
+)
+OTHER_COLUMNS = {"note", "site", "description", "requested_by"}
+
+
+@st.composite
+def mappings(draw: st.DrawFn) -> dict[str, dict[str, str]]:
+    """For each input file, some of its contract columns under distinct export headers."""
+    chosen: dict[str, dict[str, str]] = {}
+    for file in INPUTS:
+        mapped: dict[str, str] = {}
+        for column in file.columns:
+            header = draw(st.one_of(st.none(), HEADERS))
+            taken = set(mapped.values()) | set(file.columns) | OTHER_COLUMNS | set(JOB_COLUMNS)
+            if header is not None and header.strip() == header and header not in taken:
+                mapped[column] = header
+        chosen[file.name] = mapped
+    return chosen
+
+
+def config_text(mapping: Mapping[str, Mapping[str, str]], values: str = "") -> str:
+    sections = [
+        f"[columns.{INPUT_BY_NAME[name].role}]\n"
+        + "".join(
+            f"{column} = {json.dumps(header, ensure_ascii=False)}\n"
+            for column, header in columns.items()
+        )
+        for name, columns in mapping.items()
+    ]
+    return "\n".join(sections) + values
+
+
+def run_configured(files: Mapping[str, str | bytes], folder: Path, name: str, config: str) -> Path:
+    inputs = write_folder(folder / f"{name}-in", files)
+    path = folder / f"{name}.toml"
+    path.write_text(config, encoding="utf-8")
+    out = folder / f"{name}-out"
+    pipeline.run(resolve(Options(input_dir=inputs, out=out, config_file=path)))
+    return out
+
+
+@given(night=nights(), mapping=mappings())
+def test_mapped_headers_change_the_outputs_headers_and_nothing_else(
+    night: Night, mapping: dict[str, dict[str, str]]
+) -> None:
+    """The same night under a platform's own headers gives the same outputs byte for byte,
+    but for the header lines, which carry the export's names."""
+    with tempfile.TemporaryDirectory() as temp:
+        folder = Path(temp)
+        plain = run_night(night.files(), folder, "plain")
+        mapped = run_configured(
+            night.files(headers=mapping), folder, "mapped", config_text(mapping)
+        )
+        for file in CSV_OUTPUTS:
+            expected_header, expected_rows = (plain / file.name).read_text().split("\n", 1)
+            got_header, got_rows = (mapped / file.name).read_text().split("\n", 1)
+            assert got_rows == expected_rows, file.name
+            spelled = mapping[file.carries.name] if file.carries else {}
+            names = [spelled.get(name, name) for name in expected_header.split(",")]
+            assert got_header == write_rows([names], "\n", "minimal").rstrip("\n"), file.name
+
+
+@given(
+    night=nights(),
+    cancelled=st.sampled_from(["128", "Cancelled", "annulé"]),
+    archived=st.sampled_from(["Archived", "Closed", "Fermé", "ARCHIVED"]),
+)
+def test_running_again_under_the_same_configuration_changes_nothing(
+    night: Night, cancelled: str, archived: str
+) -> None:
+    """With [values] set, a second run on the first run's outputs removes, queues and archives
+    nothing: the archived value reads back as a known status that holds."""
+    config = f'[values]\norder_cancelled = "{cancelled}"\nbatch_archived = "{archived}"\n'
+    with tempfile.TemporaryDirectory() as temp:
+        folder = Path(temp)
+        first = run_configured(night.files(), folder, "first", config)
+        again: dict[str, str | bytes] = {
+            name: (first / name).read_bytes()
+            for name in ("orders.csv", "batches.csv", "batch_items.csv")
+        }
+        again["cancellations.csv"] = night.files()["cancellations.csv"]
+        second = run_configured(again, folder, "second", config)
+        for name in ("removed_items.csv", "regeneration_queue.csv", "archive_list.csv"):
+            assert len((second / name).read_bytes().splitlines()) == 1, name
+        for name in ("orders.csv", "batches.csv", "batch_items.csv", "held_items.csv"):
+            assert (second / name).read_bytes() == (first / name).read_bytes(), name
