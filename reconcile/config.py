@@ -466,7 +466,7 @@ def starter(folder: Path | None, config_file: Path, proposals: list[Proposal]) -
     if cancellation is not None and cancellation.pattern not in (None, CANCELLATIONS.name):
         lines.append(f'cancellations = ["{cancellation.pattern}"]')
     else:
-        lines.append('# cancellations = ["cancellations.csv", "bulk/*.csv"]   # one or several')
+        lines.append(f'# cancellations = ["{CANCELLATIONS.name}", "bulk/*.csv"]   # one or several')
     lines.append(
         'pick = "last"'
         if several
