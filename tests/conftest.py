@@ -5,7 +5,7 @@ Profiles, chosen with ``HYPOTHESIS_PROFILE`` (every test runs under each; only t
 number of generated examples changes):
 
 * ``quick``: 10 examples a property, for ``make check``'s inner loop;
-* ``dev`` (the default): 40 examples a property, for ``make test``;
+* ``dev`` (the default): 30 examples a property, for ``make test``;
 * ``ci`` (the default where ``CI`` is set): the same, without the example database, so a
   failure a developer's machine remembers never changes CI's verdict;
 * ``deep``: 1,000 examples a property, before a release (about an hour on 2 cores).
@@ -39,8 +39,8 @@ _COMMON = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.register_profile("quick", _COMMON, max_examples=10)
-settings.register_profile("dev", _COMMON, max_examples=40)
-settings.register_profile("ci", _COMMON, max_examples=40, database=None)
+settings.register_profile("dev", _COMMON, max_examples=30)
+settings.register_profile("ci", _COMMON, max_examples=30, database=None)
 settings.register_profile("deep", _COMMON, max_examples=1_000)
 settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
