@@ -42,6 +42,7 @@ def summary(
         "cancellations": counts["cancellations"],
         "orders_cancelled": counts["orders_cancelled"],
         "actions": counts["actions"],
+        "statuses": counts["statuses"],
     }
 
 
@@ -50,19 +51,46 @@ def summary_json(content: Mapping[str, Any]) -> str:
 
 
 def human_summary(content: Mapping[str, Any], *, where: str | None) -> str:
-    """A few lines for the person or the cron mail: counts per output."""
-    outputs: Mapping[str, int] = content["outputs"]
+    """What a run did (or, for a dry run, would do), for the person or the cron mail: the
+    cancellations, per batch status and action what happened to lines and batches, the policy
+    when it is not the default, and the rows of each output."""
     cancellations = content["cancellations"]
     rejected = cancellations["rejected"]
+    reasons = ", ".join(f"{count} {reason}" for reason, count in rejected.items() if count)
     lines = [
         f"reconcile: {cancellations['distinct']} distinct cancellation(s): "
         f"{cancellations['applied']} applied ({cancellations['whole_order']} whole-order, "
-        f"{cancellations['line']} line), {sum(rejected.values())} rejected, "
-        f"{cancellations['unmatched']} unmatched",
+        f"{cancellations['line']} line), {sum(rejected.values())} rejected"
+        + (f" ({reasons})" if reasons else "")
+        + f", {cancellations['unmatched']} unmatched",
     ]
+    statuses: Mapping[str, Mapping[str, Any]] = content["statuses"]
+    width = max((len(status) for status in statuses), default=0) + 2
+    heading = ("action", "batches", "removed", "held", "queued", "archived")
+    lines.append(
+        f"  {'batch status':<{width}}{heading[0]:<12}" + "".join(f"{h:>10}" for h in heading[1:])
+    )
+    keys = ("batches", "lines_removed", "lines_held", "batches_queued", "batches_archived")
+    for status, facts in statuses.items():
+        numbers = "".join(f"{facts[key]:>10}" for key in keys)
+        lines.append(f"  {status:<{width}}{facts['action']:<12}{numbers}")
+    actions: Mapping[str, Mapping[str, int]] = content["actions"]
+    totals = "".join(f"{sum(facts[key] for facts in actions.values()):>10}" for key in keys)
+    lines.append(f"  {'all':<{width}}{'':<12}{totals}")
+    overrides: Mapping[str, str] = content["policy"]["overrides"]
+    if overrides:
+        source = content["policy"]["source"]
+        named = f" ({source['file']})" if source else ""
+        changes = ", ".join(f"{status} -> {action}" for status, action in overrides.items())
+        lines.append(f"  policy{named}: the default, with {changes}")
+    outputs: Mapping[str, int] = content["outputs"]
     width = max(len(name) for name in outputs)
     lines += [f"  {name:<{width}}  {rows:>9} row(s)" for name, rows in outputs.items()]
-    lines.append(f"outputs written to {where}" if where else "dry run: nothing written")
+    lines.append(
+        f"outputs written to {where}"
+        if where
+        else "dry run: nothing was written; a run would write the rows above"
+    )
     return "\n".join(lines)
 
 

@@ -200,7 +200,10 @@ def apply_rules(sorted_inputs: SortedInputs, policy: Policy) -> Outputs:
         unmatched_cancellations=unmatched_rows(judged, inputs.cancellations.columns),
         batch_outcomes=outcomes,
     )
-    return _with_counts(outputs, cancellations, distinct_cancellations, judged, applied)
+    policy_order = policy_table(policy).select("canonical_status").with_row_index("order")
+    return _with_counts(
+        outputs, policy_order, cancellations, distinct_cancellations, judged, applied
+    )
 
 
 def classify_batches(batches: pl.DataFrame, policy: Policy) -> pl.DataFrame:
@@ -347,24 +350,41 @@ def _sorted_cancellations(rows: pl.DataFrame, output: contract.OutputFile) -> pl
 
 def _with_counts(
     outputs: Outputs,
+    policy_order: pl.DataFrame,
     cancellations: pl.DataFrame,
     distinct_cancellations: pl.DataFrame,
     judged: pl.DataFrame,
     applied: pl.DataFrame,
 ) -> Outputs:
     """The outputs with the summary's counts: per kind of cancellation and per action."""
-    zero = {"batches": 0, "batches_touched": 0, "lines_removed": 0, "lines_held": 0}
-    per_action = {action: dict(zero) for action in ACTIONS}
-    touched = (pl.col("items_removed") > 0) | (pl.col("items_held") > 0)
-    by_action = outputs.batch_outcomes.group_by("action").agg(
-        batches=pl.len(),
-        batches_touched=touched.sum(),
-        lines_removed=pl.col("items_removed").sum(),
-        lines_held=pl.col("items_held").sum(),
-    )
+    facts = {
+        "batches": pl.len(),
+        "batches_touched": ((pl.col("items_removed") > 0) | (pl.col("items_held") > 0)).sum(),
+        "lines_removed": pl.col("items_removed").sum(),
+        "lines_held": pl.col("items_held").sum(),
+        "batches_queued": pl.col("queued").sum(),
+        "batches_archived": pl.col("archived").sum(),
+    }
+    per_action = {action: dict.fromkeys(facts, 0) for action in ACTIONS}
+    by_action = outputs.batch_outcomes.group_by("action").agg(**facts)
     for row in by_action.iter_rows(named=True):  # one row per action: three at most
         action = row.pop("action")
         per_action[action] = {name: int(value) for name, value in row.items()}
+    # Per batch status, in the policy's order (the pipeline's, then statuses it adds).
+    by_status = (
+        outputs.batch_outcomes.group_by("canonical_status", "action")
+        .agg(**facts)
+        .join(policy_order, on="canonical_status", how="left")
+        .sort("order")
+    )
+    per_status = {
+        row.pop("canonical_status"): {
+            name: value if name == "action" else int(value)
+            for name, value in row.items()
+            if name != "order"
+        }
+        for row in by_status.iter_rows(named=True)  # one row per status present: a dozen
+    }
     whole_order = int(applied.get_column("item_id").null_count())
     counts: dict[str, object] = {
         "cancellations": {
@@ -383,5 +403,6 @@ def _with_counts(
         .get_column("order_id")
         .n_unique(),
         "actions": per_action,
+        "statuses": per_status,
     }
     return replace(outputs, counts=counts)

@@ -42,13 +42,24 @@ def test_example_night_matches_golden_files(
     assert snapshot(tmp_path / "out") == snapshot(GOLDEN / golden)
 
 
-def test_run_prints_counts_per_output(tmp_path: Path) -> None:
-    """It prints a short summary on stdout and nothing on stderr."""
+def test_run_prints_what_happened_per_batch_status(tmp_path: Path) -> None:
+    """It prints the cancellations by outcome, lines and batches per batch status and action,
+    and the rows of each output on stdout, and nothing on stderr."""
     out = tmp_path / "out"
     result = invoke("run", EXAMPLE, "--out", out)
     assert result.stdout.splitlines() == [
         "reconcile: 15 distinct cancellation(s): 12 applied (11 whole-order, 1 line), "
-        "2 rejected, 1 unmatched",
+        "2 rejected (1 unknown_order, 1 item_order_mismatch), 1 unmatched",
+        "  batch status                   action         batches   removed      held    queued  archived",
+        "  Filling                        refill               3         6         0         0         1",
+        "  Pending Generation             regenerate           2         5         0         1         1",
+        "  Pending RIP                    hold                 1         0         1         0         0",
+        "  Pending Production             hold                 1         0         2         0         0",
+        "  In Production (Stock Picking)  regenerate           1         1         0         1         0",
+        "  Sent to Production             hold                 1         0         0         0         0",
+        "  In Production                  hold                 1         0         2         0         0",
+        "  Dispatched                     hold                 1         0         0         0         0",
+        "  all                                                11        12         5         2         2",
         "  batch_items.csv                     30 row(s)",
         "  removed_items.csv                   12 row(s)",
         "  held_items.csv                       5 row(s)",
@@ -61,6 +72,25 @@ def test_run_prints_counts_per_output(tmp_path: Path) -> None:
         f"outputs written to {out}",
     ]
     assert result.stderr == ""
+
+
+def test_dry_run_says_what_would_happen_and_the_policy_in_force(tmp_path: Path) -> None:
+    """It prints the same picture for a dry run, names a policy that is not the default, and
+    says plainly that nothing was written."""
+    policy = ROOT / "fixtures" / "policy.example.toml"
+    out = tmp_path / "out"
+    result = invoke("run", EXAMPLE, "--out", out, "--dry-run", "--policy", policy)
+    lines = result.stdout.splitlines()
+    assert (
+        "  Pending Production             regenerate           1         2         0         1         0"
+        in lines
+    )
+    assert (
+        "  policy (policy.example.toml): the default, with Pending Production -> regenerate, "
+        "Quality Check -> hold" in lines
+    )
+    assert lines[-1] == "dry run: nothing was written; a run would write the rows above"
+    assert not out.exists()
 
 
 def test_run_json_prints_the_summary_and_quiet_prints_nothing(tmp_path: Path) -> None:
@@ -99,7 +129,7 @@ def test_dry_run_writes_nothing(tmp_path: Path) -> None:
     """It reads, validates and applies the rules, prints the summary, and writes nothing at all."""
     result = invoke("run", EXAMPLE, "--out", tmp_path / "out", "--dry-run")
     assert result.exit_code == 0
-    assert result.stdout.endswith("dry run: nothing written\n")
+    assert result.stdout.endswith("dry run: nothing was written; a run would write the rows above\n")
     assert list(tmp_path.iterdir()) == []
 
 
