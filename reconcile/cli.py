@@ -6,6 +6,7 @@ Polars and Pandera are imported inside the commands that need them, so that
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator
@@ -259,39 +260,109 @@ def check(
 
 @cli.command()
 @click.argument("old_dir", type=PATH)
-@click.argument("new_dir", type=PATH)
+@click.argument("new_dir", type=PATH, required=False)
 @click.option(
     "--format",
     "output_format",
     type=click.Choice(["text", "markdown", "json"]),
     default="text",
     show_default=True,
-    help="text (first 20 rows per section), markdown (tables for a review), json (everything).",
+    help="text (for a terminal), markdown (tables for a review), json (everything).",
 )
 @click.option("--file", "only", metavar="NAME", help="Compare only this output, e.g. batches.csv.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=20,
+    show_default=True,
+    help="Rows shown per section in text and markdown; 0 shows all.",
+)
 @click.option("--debug", is_flag=True, help="Show a traceback for internal errors.")
-def diff(old_dir: Path, new_dir: Path, output_format: str, only: str | None, debug: bool) -> None:
+def diff(
+    old_dir: Path,
+    new_dir: Path | None,
+    output_format: str,
+    only: str | None,
+    limit: int,
+    debug: bool,
+) -> None:
     """Compare two output folders row by row, matching rows by each file's key.
 
-    Shows rows added, removed and changed (changed columns as old -> new) per
-    output file. Exit status like diff(1): 0 identical, 1 different, 2 trouble
-    (a missing folder, a file that cannot be read); 70 internal error.
+    Given one output folder OUT written by run, it compares the run before the
+    current one with the current one, each named by its run name (as `reconcile
+    runs OUT` lists them). Shows rows added, removed and changed (changed columns
+    as old -> new) per output file; the inputs' names and digests are shown apart
+    and never count as a difference. Exit status like diff(1): 0 identical,
+    1 different, 2 trouble (a missing folder, a file that cannot be read, no
+    earlier run); 70 internal error.
 
     Example:
 
-        reconcile diff out/monday out/monday-rerun --format markdown
+    \b
+        reconcile run fixtures/example --out out/example -q
+        reconcile run fixtures/example --out out/example -q --policy fixtures/policy.example.toml
+        reconcile diff out/example --file batches.csv
     """
     with _errors_to_exit(debug, None):
         from reconcile import diff as differ
 
-        diffs = differ.compare_folders(old_dir, new_dir, only)
+        if new_dir is None:
+            previous, current = differ.previous_and_current(old_dir)
+            old_folder, old_name = previous.folder, previous.name
+            new_folder, new_name = current.folder, current.name
+        else:
+            # each side's link, if it is one, is resolved once: a publish meanwhile cannot
+            # mix two runs into one side
+            old_folder, old_name = _resolved(old_dir), str(old_dir)
+            new_folder, new_name = _resolved(new_dir), str(new_dir)
+        diffs = differ.compare_folders(old_folder, new_folder, only)
+        comparison = differ.Comparison(old_name, new_name, diffs)
         render = {
             "text": differ.text_report,
             "markdown": differ.markdown_report,
             "json": differ.json_report,
         }
-        click.echo(render[output_format](diffs), nl=False)
+        click.echo(render[output_format](comparison, limit), nl=False)
         sys.exit(1 if differ.any_difference(diffs) else 0)
+
+
+def _resolved(folder: Path) -> Path:
+    return Path(os.path.realpath(folder))
+
+
+@cli.command()
+@click.argument("out", type=PATH)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help='json prints {"runs": [{"name", "current", "summary"}, ...]}.',
+)
+def runs(out: Path, output_format: str) -> None:
+    """List the kept runs of an output folder, newest first.
+
+    For each run: its name, when it ran, the input files and their digests
+    (short), and its counts: cancellations applied, rejected and unmatched; lines
+    removed and held; batches queued and archived. Exit status 2 when OUT is not
+    an output folder written by run.
+
+    Example:
+
+    \b
+        reconcile run fixtures/example --out out/example -q
+        reconcile runs out/example
+    """
+    with _errors_to_exit(False, None):
+        from reconcile import report
+        from reconcile.diff import run_summaries
+
+        listed = run_summaries(out)
+        if output_format == "json":
+            click.echo(report.runs_json(listed), nl=False)
+        else:
+            click.echo(report.runs_text(listed), nl=False)
 
 
 @cli.command()

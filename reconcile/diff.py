@@ -24,6 +24,7 @@ from reconcile import csvio
 from reconcile.contract import CSV_OUTPUTS, SUMMARY
 from reconcile.errors import DiffError
 from reconcile.lookup import HASH
+from reconcile.publish import Run, kept_runs
 
 # Each output's key (empty: the whole row); summary.json is compared entry by entry.
 KEYS: Mapping[str, tuple[str, ...]] = {
@@ -31,6 +32,11 @@ KEYS: Mapping[str, tuple[str, ...]] = {
     SUMMARY: ("entry",),
 }
 OCCURRENCE = "__occurrence"
+# The summary's entries naming the inputs read (file names, digests, what pick chose):
+# shown apart, and never a difference by themselves (the same rows re-exported with
+# CRLF and a BOM have other digests).
+INPUTS_SECTION = "inputs"
+INPUT_ENTRIES = ("inputs.", "picked.")
 
 
 @dataclass(frozen=True)
@@ -82,10 +88,26 @@ def compare_folders(old: Path, new: Path, only: str | None = None) -> list[FileD
                 # (often orders.csv) is not parsed at all. Not rejected_cancellations,
                 # whose key, the whole row, is known only from its parsed header.
                 diffs.append(FileDiff(name, KEYS[name]))
+                if name == SUMMARY:
+                    diffs.append(FileDiff(INPUTS_SECTION, KEYS[name]))
                 continue
             old_frame, new_frame = pool.map(
                 _load, (old_path, new_path), (old_bytes, new_bytes), (name, name)
             )
+        if name == SUMMARY:
+            about_inputs = pl.col("entry").str.starts_with(INPUT_ENTRIES[0]) | pl.col(
+                "entry"
+            ).str.starts_with(INPUT_ENTRIES[1])
+            diffs.append(
+                compare_tables(
+                    name, old_frame.filter(~about_inputs), new_frame.filter(~about_inputs)
+                )
+            )
+            inputs = compare_tables(
+                name, old_frame.filter(about_inputs), new_frame.filter(about_inputs)
+            )
+            diffs.append(replace(inputs, name=INPUTS_SECTION))
+            continue
         carried = CARRIED.get(name)
         if carried is None:
             diffs.append(compare_tables(name, old_frame, new_frame))
@@ -385,7 +407,8 @@ def _changed_values(changed: pl.DataFrame, key: list[str], compared: list[str]) 
 
 
 def any_difference(diffs: list[FileDiff]) -> bool:
-    return any(not diff.identical for diff in diffs)
+    """Whether the outputs differ: the inputs' names and digests alone never count."""
+    return any(not diff.identical for diff in diffs if diff.name != INPUTS_SECTION)
 
 
 # ---- reports -----------------------------------------------------------------
@@ -393,25 +416,53 @@ def any_difference(diffs: list[FileDiff]) -> bool:
 SHOWN_ROWS = 20
 
 
+@dataclass(frozen=True)
+class Comparison:
+    """Two sides, named (by their run names, or their paths), and what differs between them."""
+
+    old: str
+    new: str
+    diffs: list[FileDiff]
+
+
+def _text(value: Any) -> str:
+    """A value as shown to a person: an empty value is empty (never ``None``)."""
+    return "" if value is None else str(value)
+
+
 def _key_text(row: Mapping[str, Any], key: tuple[str, ...]) -> str:
-    return " / ".join(str(row[column]) for column in key)
+    return " / ".join(_text(row[column]) for column in key)
 
 
 def _row_text(row: Mapping[str, Any]) -> str:
-    return ", ".join(f"{column}={value}" for column, value in row.items())
+    return ", ".join(f"{column}={_text(value)}" for column, value in row.items())
 
 
-def text_report(diffs: list[FileDiff]) -> str:
-    lines: list[str] = []
-    for diff in diffs:
+def _shown(frame: pl.DataFrame, limit: int) -> tuple[pl.DataFrame, int]:
+    """The first ``limit`` rows (0: all) and how many were left out."""
+    if limit == 0 or frame.height <= limit:
+        return frame, 0
+    return frame.head(limit), frame.height - limit
+
+
+def _title(diff: FileDiff) -> str:
+    if diff.name == INPUTS_SECTION:
+        return "inputs (file names and digests; never a difference by themselves)"
+    return diff.name
+
+
+def text_report(comparison: Comparison, limit: int = SHOWN_ROWS) -> str:
+    lines = [f"old: {comparison.old}", f"new: {comparison.new}"]
+    for diff in comparison.diffs:
+        title = _title(diff)
         if diff.identical:
-            lines.append(f"{diff.name}: identical")
+            lines.append(f"{title}: identical")
             continue
         if diff.only_in:
-            lines.append(f"{diff.name}: only in the {diff.only_in} folder")
+            lines.append(f"{title}: only in the {diff.only_in} folder")
             continue
         lines.append(
-            f"{diff.name}: {diff.added.height} added, {diff.removed.height} removed, "
+            f"{title}: {diff.added.height} added, {diff.removed.height} removed, "
             f"{diff.changed_rows} changed (key: {', '.join(diff.key)})"
         )
         if diff.columns_added:
@@ -420,32 +471,29 @@ def text_report(diffs: list[FileDiff]) -> str:
             lines.append(f"  columns only in old: {', '.join(diff.columns_removed)}")
         for label, rows, sign in (("added", diff.added, "+"), ("removed", diff.removed, "-")):
             if rows.height:
+                shown, left = _shown(rows, limit)
                 lines.append(f"  {label}:")
-                lines += [
-                    f"    {sign} {_row_text(row)}"
-                    for row in rows.head(SHOWN_ROWS).iter_rows(named=True)
-                ]
-                if rows.height > SHOWN_ROWS:
-                    lines.append(f"    ... and {rows.height - SHOWN_ROWS} more")
+                lines += [f"    {sign} {_row_text(row)}" for row in shown.iter_rows(named=True)]
+                if left:
+                    lines.append(f"    ... and {left} more (--limit 0 shows all)")
         if diff.changed_rows:
-            lines.append("  changed:")
-            shown = diff.changes.head(SHOWN_ROWS)
+            shown, left = _shown(diff.changes, limit)
             # summary.json has one compared column, "value": naming it says nothing
-            named = diff.name != SUMMARY
+            named = diff.name not in (SUMMARY, INPUTS_SECTION)
+            lines.append("  changed:")
             lines += [
                 f"    ~ {_key_text(row, diff.key)}: "
                 + (f"{row['column']} " if named else "")
-                + f"{row['old']} -> {row['new']}"
+                + f"{_text(row['old'])} -> {_text(row['new'])}"
                 for row in shown.iter_rows(named=True)
             ]
-            if diff.changes.height > SHOWN_ROWS:
-                lines.append(f"    ... and {diff.changes.height - SHOWN_ROWS} more changed values")
+            if left:
+                lines.append(f"    ... and {left} more changed values (--limit 0 shows all)")
     return "\n".join(lines) + "\n"
 
 
 def _md_cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return text.replace("|", "\\|").replace("\n", "\\n").replace("\r", "\\r")
+    return _text(value).replace("|", "\\|").replace("\n", "\\n").replace("\r", "\\r")
 
 
 def _md_table(frame: pl.DataFrame) -> list[str]:
@@ -455,39 +503,51 @@ def _md_table(frame: pl.DataFrame) -> list[str]:
     return [header, rule, *body]
 
 
-def markdown_report(diffs: list[FileDiff]) -> str:
-    lines = ["| file | added | removed | changed |", "|---|---:|---:|---:|"]
-    for diff in diffs:
+def markdown_report(comparison: Comparison, limit: int = SHOWN_ROWS) -> str:
+    lines = [
+        f"Comparing old `{comparison.old}` with new `{comparison.new}`.",
+        "",
+        "| file | added | removed | changed |",
+        "|---|---:|---:|---:|",
+    ]
+    for diff in comparison.diffs:
+        name = f"`{diff.name}`" if diff.name != INPUTS_SECTION else "inputs (names and digests)"
         if diff.only_in:
-            lines.append(f"| `{diff.name}` | only in {diff.only_in} | | |")
+            lines.append(f"| {name} | only in {diff.only_in} | | |")
         else:
             lines.append(
-                f"| `{diff.name}` | {diff.added.height} | {diff.removed.height} | {diff.changed_rows} |"
+                f"| {name} | {diff.added.height} | {diff.removed.height} | {diff.changed_rows} |"
             )
-    for diff in diffs:
+    for diff in comparison.diffs:
         if diff.identical or diff.only_in:
             continue
-        lines += ["", f"### `{diff.name}`"]
+        lines += ["", f"### {_title(diff) if diff.name == INPUTS_SECTION else f'`{diff.name}`'}"]
         if diff.columns_added or diff.columns_removed:
             lines += [
                 "",
-                f"Columns only in new: {', '.join(diff.columns_added) or 'none'}; only in old: {', '.join(diff.columns_removed) or 'none'}.",
+                f"Columns only in new: {', '.join(diff.columns_added) or 'none'}; "
+                f"only in old: {', '.join(diff.columns_removed) or 'none'}.",
             ]
         for label, rows in (("Added", diff.added), ("Removed", diff.removed)):
             if rows.height:
-                lines += ["", f"{label} ({rows.height}):", "", *_md_table(rows.head(SHOWN_ROWS))]
-                if rows.height > SHOWN_ROWS:
-                    lines.append(f"\n... and {rows.height - SHOWN_ROWS} more")
+                shown, left = _shown(rows, limit)
+                lines += ["", f"{label} ({rows.height}):", "", *_md_table(shown)]
+                if left:
+                    lines.append(f"\n... and {left} more")
         if diff.changed_rows:
-            changes = diff.changes.head(SHOWN_ROWS)
-            lines += ["", f"Changed ({diff.changed_rows} row(s)):", "", *_md_table(changes)]
-            if diff.changes.height > SHOWN_ROWS:
-                lines.append(f"\n... and {diff.changes.height - SHOWN_ROWS} more changed values")
+            shown, left = _shown(diff.changes, limit)
+            lines += ["", f"Changed ({diff.changed_rows} row(s)):", "", *_md_table(shown)]
+            if left:
+                lines.append(f"\n... and {left} more changed values")
     return "\n".join(lines) + "\n"
 
 
-def json_report(diffs: list[FileDiff]) -> str:
+def json_report(comparison: Comparison, limit: int = 0) -> str:
+    """Everything, for tooling (``limit`` is accepted for a uniform call, and ignored)."""
+    diffs = comparison.diffs
     content = {
+        "old": comparison.old,
+        "new": comparison.new,
         "identical": not any_difference(diffs),
         "files": [
             {
@@ -509,3 +569,40 @@ def json_report(diffs: list[FileDiff]) -> str:
         ],
     }
     return json.dumps(content, indent=2, ensure_ascii=False) + "\n"
+
+
+# ---- runs of one output folder -------------------------------------------------
+
+
+def previous_and_current(out: Path) -> tuple[Run, Run]:
+    """The run before the current one of output folder ``out``, and the current one."""
+    runs = _runs(out)
+    current = next((index for index, run in enumerate(runs) if run.current), None)
+    if current is None or current + 1 >= len(runs):
+        raise DiffError(
+            f"{out} has no earlier run to compare with (its kept runs: "
+            f"{', '.join(run.name for run in runs) or 'none'}); give two folders instead"
+        )
+    return runs[current + 1], runs[current]
+
+
+def run_summaries(out: Path) -> list[tuple[Run, dict[str, Any] | None]]:
+    """Every kept run of ``out``, newest first, with its summary (None if it has none: a
+    folder taken over, say)."""
+    listed = []
+    for run in _runs(out):
+        try:
+            summary = json.loads((run.folder / SUMMARY).read_bytes())
+        except (OSError, ValueError):
+            summary = None
+        listed.append((run, summary if isinstance(summary, dict) else None))
+    return listed
+
+
+def _runs(out: Path) -> list[Run]:
+    try:
+        return kept_runs(out)
+    except FileNotFoundError as error:
+        raise DiffError(str(error)) from None
+    except OSError as error:
+        raise DiffError(f"cannot list the runs of {out}: {error.strerror or error}") from None

@@ -247,3 +247,41 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(handle)
     finally:
         os.close(handle)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One kept run of an output folder: its name (its folder's), folder, and whether ``OUT``
+    pointed at it when the listing was made."""
+
+    name: str
+    folder: Path
+    current: bool
+
+    @property
+    def started(self) -> str:
+        """When the run was written, from its name (``20261126T023000.123456Z-4242``)."""
+        try:
+            stamp = datetime.strptime(self.name.split("-", 1)[0], "%Y%m%dT%H%M%S.%fZ")
+        except ValueError:
+            return "?"
+        return stamp.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def kept_runs(target: Path) -> list[Run]:
+    """The runs kept for the output folder ``target``, newest first.
+
+    ``target``'s link is resolved once, here: a run published meanwhile can appear in the
+    list, but which run is current does not change under the caller, and each run's folder
+    never changes once published.
+    """
+    store = store_for(target)
+    if not _is_our_link(store):
+        raise FileNotFoundError(f"{target} is not an output folder written by reconcile run")
+    current = Path(os.path.realpath(store.target))
+    folders = sorted(
+        (path for path in store.runs.iterdir() if path.is_dir() and not path.is_symlink()),
+        key=lambda path: path.name,
+        reverse=True,
+    )
+    return [Run(folder.name, folder, folder == current) for folder in folders]

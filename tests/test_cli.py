@@ -129,7 +129,9 @@ def test_dry_run_writes_nothing(tmp_path: Path) -> None:
     """It reads, validates and applies the rules, prints the summary, and writes nothing at all."""
     result = invoke("run", EXAMPLE, "--out", tmp_path / "out", "--dry-run")
     assert result.exit_code == 0
-    assert result.stdout.endswith("dry run: nothing was written; a run would write the rows above\n")
+    assert result.stdout.endswith(
+        "dry run: nothing was written; a run would write the rows above\n"
+    )
     assert list(tmp_path.iterdir()) == []
 
 

@@ -32,6 +32,11 @@ def folders(tmp_path: Path) -> tuple[Path, Path]:
     return old, new
 
 
+def sides(old: Path, new: Path) -> str:
+    """The two lines that open a text report: the sides, named by the paths given."""
+    return f"old: {old}\nnew: {new}\n"
+
+
 def copy_of(folder: Path, target: Path) -> Path:
     shutil.copytree(folder, target, symlinks=False)
     return target
@@ -48,8 +53,8 @@ def test_identical_folders_exit_0(folders: tuple[Path, Path]) -> None:
     old, _ = folders
     result = invoke("diff", old, old)
     assert result.exit_code == 0
-    assert result.stdout.splitlines()[0] == "batch_items.csv: identical"
-    assert all(line.endswith(": identical") for line in result.stdout.splitlines())
+    assert result.stdout.startswith(sides(old, old) + "batch_items.csv: identical\n")
+    assert all(line.endswith(": identical") for line in result.stdout.splitlines()[2:])
 
 
 def test_changes_are_shown_by_key_with_old_and_new_values(folders: tuple[Path, Path]) -> None:
@@ -63,9 +68,12 @@ def test_changes_are_shown_by_key_with_old_and_new_values(folders: tuple[Path, P
     assert "    ~ cancellations.distinct: 15 -> 17" in lines
 
 
-def test_markdown_report_matches_golden(folders: tuple[Path, Path]) -> None:
-    """It renders the review tables exactly as the golden markdown."""
-    result = invoke("diff", *folders, "--format", "markdown")
+def test_markdown_report_matches_golden(
+    folders: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It renders the review tables exactly as the golden markdown, naming both sides."""
+    monkeypatch.chdir(folders[0].parent)
+    result = invoke("diff", folders[0].name, folders[1].name, "--format", "markdown")
     assert result.exit_code == 1
     assert result.stdout == (GOLDEN / "diff_two_more_cancellations.md").read_text()
 
@@ -86,7 +94,7 @@ def test_file_option_limits_the_comparison(folders: tuple[Path, Path]) -> None:
     """It compares only the file named by --file."""
     result = invoke("diff", *folders, "--file", "orders.csv")
     assert result.exit_code == 1
-    assert result.stdout == (
+    assert result.stdout == sides(*folders) + (
         "orders.csv: 0 added, 0 removed, 1 changed (key: order_id)\n"
         "  changed:\n"
         "    ~ O-0009: status In Production -> Cancelled\n"
@@ -104,7 +112,7 @@ def test_added_removed_and_extra_columns(two_copies: tuple[Path, Path]) -> None:
     )
     result = invoke("diff", old, new, "--file", "archive_list.csv")
     assert result.exit_code == 1
-    assert result.stdout == (
+    assert result.stdout == sides(old, new) + (
         "archive_list.csv: 1 added, 1 removed, 0 changed (key: batch_id)\n"
         "  columns only in new: note\n"
         "  added:\n"
@@ -152,7 +160,7 @@ def test_byte_identical_files_are_identical_without_being_parsed(
     for folder in (old, new):
         (folder / "orders.csv").write_text('order_id,status\n"O1,Open\n')
     same = invoke("diff", old, new, "--file", "orders.csv")
-    assert (same.exit_code, same.stdout) == (0, "orders.csv: identical\n")
+    assert (same.exit_code, same.stdout) == (0, sides(old, new) + "orders.csv: identical\n")
     (new / "orders.csv").unlink()
     (new / "orders.csv").mkdir()
     folder_instead = invoke("diff", old, new, "--file", "orders.csv")
@@ -172,7 +180,7 @@ def test_repeated_keys_are_matched_by_occurrence(two_copies: tuple[Path, Path]) 
         "batch_id,previous_status,items_removed\nB-1,Filling,3\nB-1,Filling,5\nB-1,Filling,6\n"
     )
     result = invoke("diff", old, new, "--file", "archive_list.csv")
-    assert result.stdout == (
+    assert result.stdout == sides(old, new) + (
         "archive_list.csv: 1 added, 0 removed, 1 changed (key: batch_id)\n"
         "  added:\n"
         "    + batch_id=B-1, previous_status=Filling, items_removed=6\n"
@@ -188,7 +196,8 @@ def test_unsorted_files_diff_like_sorted_ones(tmp_path: Path, folders: tuple[Pat
     lines = (new / "batch_items.csv").read_text().splitlines(keepends=True)
     (shuffled / "batch_items.csv").write_text(lines[0] + "".join(reversed(lines[1:])))
     expected = invoke("diff", old, new, "--file", "batch_items.csv").stdout
-    assert invoke("diff", old, shuffled, "--file", "batch_items.csv").stdout == expected
+    got = invoke("diff", old, shuffled, "--file", "batch_items.csv").stdout
+    assert got.replace(str(shuffled), str(new)) == expected
 
 
 KEY_VALUES = st.sampled_from(["a", "b", "c", "d", None])
@@ -234,10 +243,115 @@ def test_rows_pair_by_contract_keys_under_each_sides_headers(tmp_path: Path) -> 
     config = ROOT / "fixtures" / "kornit-x" / "reconcile.toml"
     assert invoke("run", "--config", config, "--out", new, "-q").exit_code == 0
     lines = invoke("diff", old, new, "--file", "batch_items.csv")
-    assert (lines.exit_code, lines.stdout) == (0, "batch_items.csv: identical\n")
+    assert (lines.exit_code, lines.stdout) == (0, sides(old, new) + "batch_items.csv: identical\n")
     orders = invoke("diff", old, new, "--file", "orders.csv")
-    assert orders.stdout.splitlines()[:3] == [
+    assert orders.stdout.splitlines()[2:5] == [
         "orders.csv: 0 added, 0 removed, 11 changed (key: order.external_ref)",
         "  changed:",
         "    ~ O-0002: order.status Cancelled -> 128",
     ]
+
+
+@pytest.fixture
+def two_runs(tmp_path: Path) -> tuple[Path, list[str]]:
+    """An output folder with two runs: the example night, then with the example policy."""
+    out = tmp_path / "out"
+    assert invoke("run", EXAMPLE, "--out", out, "-q").exit_code == 0
+    policy = ROOT / "fixtures" / "policy.example.toml"
+    assert invoke("run", EXAMPLE, "--out", out, "-q", "--policy", policy).exit_code == 0
+    names = sorted(path.name for path in (tmp_path / ".out.reconcile" / "runs").iterdir())
+    return out, names
+
+
+def test_one_output_folder_compares_the_previous_run_with_the_current(
+    two_runs: tuple[Path, list[str]],
+) -> None:
+    """It compares OUT's run before the current one with the current one, naming both by
+    their run names in every format."""
+    out, (previous, current) = two_runs
+    text = invoke("diff", out, "--file", "batches.csv")
+    assert (text.exit_code, text.stdout) == (
+        1,
+        f"old: {previous}\nnew: {current}\nbatches.csv: 0 added, 0 removed, 1 changed "
+        "(key: batch_id)\n  changed:\n    ~ B-1011: item_count 4 -> 2\n",
+    )
+    markdown = invoke("diff", out, "--format", "markdown")
+    assert markdown.stdout.startswith(f"Comparing old `{previous}` with new `{current}`.\n")
+    content = json.loads(invoke("diff", out, "--format", "json").stdout)
+    assert (content["old"], content["new"]) == (previous, current)
+
+
+def test_one_output_folder_without_an_earlier_run_exits_2(tmp_path: Path) -> None:
+    """It exits 2 when OUT holds only one run, and when OUT is not a run's output folder."""
+    out = tmp_path / "out"
+    assert invoke("run", EXAMPLE, "--out", out, "-q").exit_code == 0
+    only = invoke("diff", out)
+    assert only.exit_code == 2
+    assert only.stderr.startswith(f"reconcile: {out} has no earlier run to compare with")
+    plain = invoke("diff", EXAMPLE)
+    assert (plain.exit_code, plain.stderr) == (
+        2,
+        f"reconcile: {EXAMPLE} is not an output folder written by reconcile run\n",
+    )
+
+
+def test_runs_lists_the_kept_runs_newest_first(two_runs: tuple[Path, list[str]]) -> None:
+    """It lists each run's name, time, inputs with short digests, and counts; as JSON, in the
+    contract's shape with each run's summary."""
+    out, (previous, current) = two_runs
+    result = invoke("runs", out)
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"{current}  (current)  20")
+    assert lines[1] == (
+        "  inputs: orders.csv 9a1a446141ef, batches.csv ca9ddc0ad98a, batch_items.csv "
+        "a88a22cef791, cancellations.csv bbc57f9da907"
+    )
+    assert lines[2] == (
+        "  cancellations: 12 applied, 2 rejected, 1 unmatched; lines: 14 removed, 3 held; "
+        "batches: 3 queued, 2 archived"
+    )
+    assert lines[3].startswith(f"{previous}  20")
+    content = json.loads(invoke("runs", out, "--format", "json").stdout)
+    assert [(run["name"], run["current"]) for run in content["runs"]] == [
+        (current, True),
+        (previous, False),
+    ]
+    assert content["runs"][0]["summary"] == json.loads((out / "summary.json").read_text())
+
+
+def test_the_same_rows_re_exported_are_no_difference(tmp_path: Path) -> None:
+    """It shows inputs whose names or digests alone changed (CRLF and a BOM) apart, and exits 0."""
+    again = shutil.copytree(EXAMPLE, tmp_path / "again")
+    for path in again.iterdir():
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))
+    out = tmp_path / "out"
+    assert invoke("run", EXAMPLE, "--out", out, "-q").exit_code == 0
+    assert invoke("run", again, "--out", out, "-q").exit_code == 0
+    result = invoke("diff", out)
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert "summary.json: identical" in lines
+    assert (
+        "inputs (file names and digests; never a difference by themselves): "
+        "0 added, 0 removed, 4 changed (key: entry)" in lines
+    )
+
+
+def test_limit_caps_rows_per_section_and_empty_values_print_empty(
+    two_copies: tuple[Path, Path],
+) -> None:
+    """It shows --limit rows per section (0: all), and an empty value as nothing, not None."""
+    old, new = two_copies
+    (new / "archive_list.csv").write_text(
+        "batch_id,previous_status,items_removed\nB-1,,1\nB-2,,2\nB-3,,3\n"
+    )
+    one = invoke("diff", old, new, "--file", "archive_list.csv", "--limit", "1")
+    assert one.stdout.splitlines()[4:7] == [
+        "    + batch_id=B-1, previous_status=, items_removed=1",
+        "    ... and 2 more (--limit 0 shows all)",
+        "  removed:",
+    ]
+    every = invoke("diff", old, new, "--file", "archive_list.csv", "--limit", "0")
+    assert "    + batch_id=B-3, previous_status=, items_removed=3" in every.stdout.splitlines()
+    assert "None" not in every.stdout
