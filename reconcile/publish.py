@@ -24,6 +24,7 @@ import ctypes
 import errno
 import fcntl
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -71,13 +72,18 @@ def locked(store: Store, wait_seconds: float = 0.0) -> Iterator[None]:
         handle = os.open(store.lock_file, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as error:
         raise OutputError(_cannot_write(store.lock_file, error)) from None
+    acquired = False
     try:
         _acquire(handle, store, wait_seconds)
+        acquired = True
         started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         os.ftruncate(handle, 0)
         os.pwrite(handle, f"pid {os.getpid()}, started {started}\n".encode(), 0)
         yield
     finally:
+        if acquired:
+            # the next run must not find this run named as the holder
+            os.ftruncate(handle, 0)
         os.close(handle)  # closing releases the flock
 
 
@@ -89,13 +95,32 @@ def _acquire(handle: int, store: Store, wait_seconds: float) -> None:
             return
         except BlockingIOError:
             if time.monotonic() >= deadline:
-                holder = os.pread(handle, 200, 0).decode("utf-8", "replace").strip() or "unknown"
+                holder = _holder(os.pread(handle, 200, 0).decode("utf-8", "replace"))
                 waited = f" after waiting {wait_seconds:g}s" if wait_seconds else ""
                 raise LockedError(
-                    f"another run ({holder}) holds the lock on {store.target}{waited}; "
+                    f"another run{holder} holds the lock on {store.target}{waited}; "
                     "try again later, or give --wait SECONDS"
                 ) from None
             time.sleep(LOCK_POLL_SECONDS)
+
+
+def _holder(text: str) -> str:
+    """" (pid N, started T)" from the lock file, when it names a live process; else "".
+
+    The holder writes its pid just after taking the lock and clears it just before letting
+    go, so a run that looks in between, or after a killed holder, finds no name or a dead
+    pid: it then names nobody rather than guess.
+    """
+    found = re.fullmatch(r"pid (\d+), started (\S+)", text.strip())
+    if found is None:
+        return ""
+    try:
+        os.kill(int(found.group(1)), 0)
+    except ProcessLookupError:
+        return ""
+    except PermissionError:
+        pass  # alive, under another user
+    return f" (pid {found.group(1)}, started {found.group(2)})"
 
 
 def _make_dirs(store: Store) -> None:

@@ -309,3 +309,23 @@ def test_keep_limits_the_previous_runs(tmp_path: Path) -> None:
     runs = sorted(publish.store_for(out).runs.iterdir())
     assert len(runs) == 3
     assert Path(os.path.realpath(out)) == runs[-1]
+
+
+def test_the_lock_holder_is_named_only_when_it_is_alive(tmp_path: Path) -> None:
+    """It names the holder's pid while that process lives, and names nobody for a lock file
+    that is empty (a holder that has not written yet) or names a dead process."""
+    out = tmp_path / "out"
+    store = publish.store_for(out)
+    with publish.locked(store):
+        named = invoke("run", EXAMPLE, "--out", out)
+        assert named.exit_code == 75
+        assert f"another run (pid {os.getpid()}, started " in named.stderr
+        for text in ("", "pid 4194305, started 2026-11-26T02:30:00Z\n"):
+            store.lock_file.write_text(text)
+            unnamed = invoke("run", EXAMPLE, "--out", out)
+            assert (unnamed.exit_code, unnamed.stderr) == (
+                75,
+                f"reconcile: another run holds the lock on {out}; "
+                "try again later, or give --wait SECONDS\n",
+            )
+    assert store.lock_file.read_text() == ""
