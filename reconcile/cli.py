@@ -178,7 +178,9 @@ def run(
                 wait=wait_seconds,
             )
         )
-        stage_times = pipeline.Timings()
+        stage_times = pipeline.Timings(
+            progress=_show_stage if not quiet and _stderr_is_terminal() else None
+        )
         try:
             result = pipeline.run(settings, dry_run=dry_run, timings=stage_times)
         finally:
@@ -450,6 +452,17 @@ def _no_problems() -> Any:
     from reconcile.problems import empty_problems
 
     return empty_problems()
+
+
+def _stderr_is_terminal() -> bool:
+    """Whether a person watches stderr (cron and pipes get no progress lines)."""
+    return sys.stderr.isatty()
+
+
+def _show_stage(number: int, name: str) -> None:
+    from reconcile.pipeline import STAGES
+
+    click.echo(f"reconcile: [{number}/{len(STAGES)}] {name}...", err=True)
 
 
 def _print_timings(seconds: dict[str, float]) -> None:

@@ -31,14 +31,22 @@ from reconcile.policy import Policy
 from reconcile.problems import concat_problems
 
 
+# The stages of a run, in order (a dry run stops after "validate outputs").
+STAGES = ("read", "validate inputs", "sort", "rules", "validate outputs", "write", "publish")
+
+
 @dataclass
 class Timings:
-    """Wall time per stage, in the order the stages ran."""
+    """Wall time per stage, in the order the stages ran; ``progress`` (if given) is told each
+    stage as it starts, with its place among ``STAGES``."""
 
     seconds: dict[str, float] = field(default_factory=dict)
+    progress: Callable[[int, str], None] | None = None
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
+        if self.progress is not None and name not in self.seconds:
+            self.progress(STAGES.index(name) + 1, name)
         started = time.perf_counter()
         try:
             yield

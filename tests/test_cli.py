@@ -435,3 +435,22 @@ def test_a_nul_byte_and_a_1mb_field_are_carried_through(tmp_path: Path) -> None:
     removed = (tmp_path / "out" / "removed_items.csv").read_text()  # the base night cancels O1
     assert f"B1,O2,I3,{big}\n" in kept
     assert "B1,O1,I1,Post\x00er,Filling,refill\n" in removed
+
+
+def test_a_run_on_a_terminal_shows_each_stage_as_it_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It tells a person at a terminal which stage a run is in, on stderr; --quiet, cron and
+    pipes (no terminal) get nothing of it."""
+    monkeypatch.setattr("reconcile.cli._stderr_is_terminal", lambda: True)
+    shown = invoke("run", EXAMPLE, "--out", tmp_path / "a")
+    assert shown.stderr.splitlines() == [
+        "reconcile: [1/7] read...",
+        "reconcile: [2/7] validate inputs...",
+        "reconcile: [3/7] sort...",
+        "reconcile: [4/7] rules...",
+        "reconcile: [5/7] validate outputs...",
+        "reconcile: [6/7] write...",
+        "reconcile: [7/7] publish...",
+    ]
+    assert invoke("run", EXAMPLE, "--out", tmp_path / "b", "--quiet").stderr == ""
