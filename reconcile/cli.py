@@ -230,7 +230,8 @@ def check(
     Example:
 
     \b
-        reconcile check fixtures/example --report problems.csv
+        reconcile check fixtures/example
+        reconcile check --config fixtures/kornit-x/reconcile.toml --format json
     """
     with _errors_to_exit(debug, None):
         from reconcile import pipeline, report
@@ -388,7 +389,7 @@ def init(input_dir: Path | None, output_file: Path) -> None:
     Example:
 
     \b
-        reconcile init fixtures/plain-english --output /tmp/reconcile.toml
+        reconcile init fixtures/plain-english --output out/plain-english.toml
     """
     with _errors_to_exit(False, None):
         from reconcile import config, csvio
@@ -399,6 +400,7 @@ def init(input_dir: Path | None, output_file: Path) -> None:
         proposals = config.propose(input_dir, csvio.read_header) if input_dir else []
         text = config.starter(input_dir, output_file, proposals)
         try:
+            output_file.parent.mkdir(parents=True, exist_ok=True)
             csvio.write_new_text(text, output_file)
         except FileExistsError:
             raise OutputError(
@@ -433,7 +435,9 @@ def synth(output_dir: Path, lines: int, seed: int) -> None:
 
     Example:
 
-        reconcile synth /tmp/night --lines 1000000 --seed 7 && reconcile run /tmp/night --out /tmp/out
+    \b
+        reconcile synth out/night --lines 10000 --seed 7
+        reconcile run out/night --out out/night-run
     """
     with _errors_to_exit(False, None):
         from reconcile.synth import generate

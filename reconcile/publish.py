@@ -105,7 +105,7 @@ def _acquire(handle: int, store: Store, wait_seconds: float) -> None:
 
 
 def _holder(text: str) -> str:
-    """" (pid N, started T)" from the lock file, when it names a live process; else "".
+    """ " (pid N, started T)" from the lock file, when it names a live process; else "".
 
     The holder writes its pid just after taking the lock and clears it just before letting
     go, so a run that looks in between, or after a killed holder, finds no name or a dead
