@@ -30,7 +30,6 @@ from reconcile.errors import (
 from reconcile.policy import Policy
 from reconcile.problems import concat_problems
 
-
 # The stages of a run, in order (a dry run stops after "validate outputs").
 STAGES = ("read", "validate inputs", "sort", "rules", "validate outputs", "write", "publish")
 
