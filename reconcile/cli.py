@@ -20,7 +20,9 @@ from reconcile import __version__
 from reconcile.contract import BATCH_ITEMS, BATCHES, ORDERS
 from reconcile.errors import (
     EXIT_DATAERR,
+    EXIT_DIFFERENT,
     EXIT_NOINPUT,
+    EXIT_SAME,
     EXIT_SOFTWARE,
     InputDataError,
     OutputError,
@@ -326,7 +328,7 @@ def diff(
             "json": differ.json_report,
         }
         click.echo(render[output_format](comparison, limit), nl=False)
-        sys.exit(1 if differ.any_difference(diffs) else 0)
+        sys.exit(EXIT_DIFFERENT if differ.any_difference(diffs) else EXIT_SAME)
 
 
 def _resolved(folder: Path) -> Path:

@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import polars as pl
 
+# diff's statuses, like diff(1): the same, different; trouble is EXIT_USAGE (2)
+EXIT_SAME = 0
+EXIT_DIFFERENT = 1
 EXIT_USAGE = 2
 EXIT_DATAERR = 65
 EXIT_NOINPUT = 66

@@ -179,7 +179,9 @@ def without_summary(folder: Path) -> dict[str, bytes]:
 
 @given(night=nights())
 def test_nothing_is_lost(night: Night) -> None:
-    """Every input batch line is in exactly one of batch_items.csv and removed_items.csv."""
+    """Every input batch line is in exactly one of batch_items.csv and removed_items.csv, and
+    the unmatched cancellations are exactly the distinct line cancellations of known orders
+    whose item no batch holds."""
     with tempfile.TemporaryDirectory() as temp:
         folder = Path(temp)
         out = run_night(night.files(), folder, "a")
@@ -188,6 +190,14 @@ def test_nothing_is_lost(night: Night) -> None:
         # an empty value reads back as null
         expected = sorted(tuple(value or None for value in row) for row in night.items)
         assert sorted(kept + removed, key=repr) == sorted(expected, key=repr)
+        known_orders = {row[0] for row in night.orders}
+        batched_items = {row[2] for row in night.items}
+        unmatched = {
+            tuple(row)
+            for row in night.cancellations
+            if row[1] and row[0] in known_orders and row[1] not in batched_items
+        }
+        assert set(rows_of(out / "unmatched_cancellations.csv", 3)) == unmatched
 
 
 @given(night=nights())
