@@ -12,7 +12,8 @@ prove it exact, and exact paths read everything else:
   line holds exactly as many commas as the header and every field that starts
   with a quote is one whole quoted field, which is then unquoted;
 * fast, minimally quoted: Polars' RFC 4180 reader, kept when writing its result
-  back gives the file's bytes again;
+  back gives the file's bytes again (its empty strings, from quoted empty fields
+  "", are then empty values, as every other path reads them);
 * exact, no quoted field: a record is a line, a field what lies between commas
   (Polars splits the lines, vectorized);
 * exact, quoted fields: Python's C ``csv`` module in strict mode, whose rules

@@ -2,9 +2,12 @@
 
 Rows are matched by each file's contract key (``batch_id`` + ``item_id`` for the
 line files, ``batch_id`` for batch files, ``order_id`` for orders, the whole row
-for rejected cancellations); ``summary.json`` is compared entry by entry. Only
-columns present on both sides are compared value by value; a column on one side
-only is reported once for the file.
+for rejected and unmatched cancellations), under each side's own headers as its
+summary records them; ``summary.json`` is compared entry by entry, its entries
+about the inputs (names, digests) apart, as they never make a difference by
+themselves. Only columns present on both sides are compared value by value; a
+column on one side only is reported once for the file. ``previous_and_current``
+and ``run_summaries`` read the kept runs of one output folder.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""What a run tells people: ``summary.json``, the human summary, the validation report."""
+"""What a run tells people: ``summary.json``, the human summary, the validation report, and
+the listing of an output folder's kept runs."""
 
 from __future__ import annotations
 
