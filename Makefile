@@ -33,8 +33,14 @@ check: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-## Benchmark against the I/O floor (takes several minutes).
-bench: $(STAMP)
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
+## Benchmark against the I/O floor and a DuckDB peer (takes several minutes).
+bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.run
 
 clean:

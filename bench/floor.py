@@ -2,7 +2,7 @@
 
 Polars reads the four inputs as text, sorts orders, batches and batch lines by
 their contract keys and writes them (scan -> sort -> sink); no validation, no rules.
-Run as a whole process: python bench/floor.py INPUT_DIR OUTPUT_DIR
+Run as a whole process: python bench/floor.py INPUT_DIR OUTPUT_DIR [--quoted]
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from pathlib import Path
 import polars as pl
 
 # Synthetic nights quote nothing; with quoting on, Polars' reader fails on their
-# inch marks (12" x 18"), so the floor reads them with quoting off.
-QUOTE = None
+# inch marks (12" x 18"), so the floor reads them with quoting off, unless told the
+# night is quoted (--quoted: values holding commas, inch marks quoted as "12"" x 18""").
+QUOTE = '"' if "--quoted" in sys.argv else None
 
 SORTED_OUTPUTS = {
     "orders.csv": ["order_id"],
@@ -33,4 +34,5 @@ def main(source: Path, target: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), Path(sys.argv[2]))
+    arguments = [argument for argument in sys.argv[1:] if argument != "--quoted"]
+    main(Path(arguments[0]), Path(arguments[1]))

@@ -1,10 +1,14 @@
 """make bench: the job against the I/O floor, as whole processes, side by side in one run.
 
 For each size (default 1M, 5M and 20M batch lines; BENCH_SIZES=1000000,5000000
-to choose) it generates a seeded night once (bench-data/, reused), then runs,
-alternating, (a) the floor (bench/floor.py) and (b) ``reconcile run`` BENCH_REPEATS
-times (default 3), and prints the medians of wall time, CPU time and peak RSS of
-each, with the ratios b/a. It then times ``reconcile diff`` of two output folders of
+to choose) it generates a seeded night once (bench-data/, reused), and for the
+sizes in BENCH_QUOTED_SIZES (default 5M) the same night as another generator
+writes it (a quarter of the customers hold a comma, every value quoted where it
+needs it). On each night it runs, alternating, (a) the floor (bench/floor.py),
+(b) ``reconcile run`` and, on the quoted night, (c) the DuckDB peer
+(../shared/bench/peer_duckdb.py, the default rules as one SQL script, which reads
+quoted CSV but not bare inch marks), BENCH_REPEATS times (default 3), and prints the
+medians of wall time, CPU time (user + sys) and peak RSS, with the ratios b/a and b/c. It then times ``reconcile diff`` of two output folders of
 the size nearest 5M against Polars reading both folders, and ``reconcile --help``
 and ``--version``.
 
@@ -73,37 +77,70 @@ def night(lines: int) -> Path:
     return folder
 
 
-def bench_size(lines: int, repeats: int) -> tuple[Measure, Measure]:
+# The DuckDB peer: the contract's default rules as one SQL script, what a user might write
+# instead (shared with the project, run as it is, never copied in). Absent, it is skipped.
+PEER = ROOT.parent / "shared" / "bench" / "peer_duckdb.py"
+
+
+def quoted_night(lines: int) -> Path:
+    """The synthetic night rewritten as another generator writes it: a quarter of the orders'
+    customers hold a comma (so they are quoted), and every value that needs quotes has them
+    (inch marks too), as a DuckDB script or Polars' quoting reader expects."""
+    import polars as pl
+
+    folder = DATA / f"quoted-{lines}"
+    if (folder / "cancellations.csv").exists():
+        return folder
     source = night(lines)
-    floor_out, job_out = DATA / f"floor-out-{lines}", DATA / f"job-out-{lines}"
-    floor_runs, job_runs = [], []
-    for _ in range(repeats):
-        shutil.rmtree(floor_out, ignore_errors=True)
-        floor_runs.append(
-            measure([sys.executable, str(ROOT / "bench" / "floor.py"), str(source), str(floor_out)])
-        )
-        job_runs.append(
-            measure(
-                [
-                    sys.executable,
-                    "-m",
-                    "reconcile",
-                    "run",
-                    str(source),
-                    "--out",
-                    str(job_out),
-                    "--quiet",
-                    "--keep",
-                    "0",
-                ]
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in source.glob("*.csv"):
+        frame = pl.read_csv(path, infer_schema=False, quote_char=None)
+        if path.name == "orders.csv":
+            with_comma = pl.col("order_id").hash(seed=SEED) % 4 == 0
+            frame = frame.with_columns(
+                customer=pl.when(with_comma)
+                .then(pl.format("{}, Ltd", pl.col("customer")))
+                .otherwise(pl.col("customer"))
             )
-        )
-    return median(floor_runs), median(job_runs)
+        frame.write_csv(folder / path.name, quote_style="necessary", line_terminator="\n")
+    return folder
+
+
+def bench_size(source: Path, quoted: bool, repeats: int) -> dict[str, Measure]:
+    """Floor, job and (if present) the DuckDB peer on one night, alternating."""
+    label = source.name
+    outputs = {name: DATA / f"{name}-out-{label}" for name in ("floor", "job", "duckdb")}
+    floor = [sys.executable, str(ROOT / "bench" / "floor.py"), str(source), str(outputs["floor"])]
+    commands = {
+        "floor": floor + (["--quoted"] if quoted else []),
+        "job": [
+            sys.executable,
+            "-m",
+            "reconcile",
+            "run",
+            str(source),
+            "--out",
+            str(outputs["job"]),
+            "--quiet",
+            "--keep",
+            "0",
+        ],
+    }
+    if PEER.exists() and quoted:  # the peer reads quoted CSV, not bare inch marks
+        commands["duckdb"] = [sys.executable, str(PEER), str(source), str(outputs["duckdb"])]
+    runs: dict[str, list[Measure]] = {name: [] for name in commands}
+    for _ in range(repeats):
+        for name, command in commands.items():
+            if name != "job":
+                shutil.rmtree(outputs[name], ignore_errors=True)
+            runs[name].append(measure(command))
+    return {name: median(measures) for name, measures in runs.items()}
 
 
 def bench_diff(lines: int, repeats: int) -> tuple[Measure, Measure]:
     """reconcile diff of two output folders against Polars reading both."""
-    source, old = night(lines), DATA / f"job-out-{lines}"
+    source = night(lines)
+    old = DATA / f"job-out-{source.name}"
     new = DATA / f"job-out-{lines}-policy"
     policy = DATA / "policy.toml"
     policy.write_text('[actions]\n"Pending Production" = "regenerate"\n')
@@ -129,24 +166,36 @@ def main() -> None:
     sizes = [
         int(size) for size in os.environ.get("BENCH_SIZES", "1000000,5000000,20000000").split(",")
     ]
+    quoted_sizes = [
+        int(size) for size in os.environ.get("BENCH_QUOTED_SIZES", "5000000").split(",") if size
+    ]
     repeats = int(os.environ.get("BENCH_REPEATS", "3"))
     DATA.mkdir(exist_ok=True)
     print(
-        f"machine: {os.cpu_count()} cores; medians of {repeats} runs, floor and job alternating\n"
+        f"machine: {os.cpu_count()} cores; medians of {repeats} runs, the programs alternating"
+        + ("" if PEER.exists() else f"; no DuckDB peer at {PEER}")
+        + "\n"
     )
     header = (
-        "| lines | floor wall s | job wall s | wall ratio | floor CPU s | job CPU s "
-        "| floor RSS MB | job RSS MB | RSS ratio |"
+        "| night | lines | floor wall s | job wall s | wall ratio | floor CPU s | job CPU s "
+        "| CPU ratio | floor RSS MB | job RSS MB | RSS ratio | DuckDB wall s | job / DuckDB |"
     )
-    rows = [header, "|" + "---:|" * 9]
+    rows = [header, "|---|" + "---:|" * 12]
     walls: dict[int, float] = {}
-    for lines in sizes:
-        floor, job = bench_size(lines, repeats)
-        walls[lines] = job.wall
+    nights = [("synth", night(lines), False, lines) for lines in sizes] + [
+        ("quoted", quoted_night(lines), True, lines) for lines in quoted_sizes
+    ]
+    for kind, source, quoted, lines in nights:
+        found = bench_size(source, quoted, repeats)
+        floor, job, peer = found["floor"], found["job"], found.get("duckdb")
+        if kind == "synth":
+            walls[lines] = job.wall
+        peer_cells = f"{peer.wall:.2f} | {job.wall / peer.wall:.2f}" if peer else "n/a | n/a"
         rows.append(
-            f"| {lines:,} | {floor.wall:.2f} | {job.wall:.2f} | {job.wall / floor.wall:.2f} "
-            f"| {floor.cpu:.2f} | {job.cpu:.2f} | {floor.rss_mb:,.0f} | {job.rss_mb:,.0f} "
-            f"| {job.rss_mb / floor.rss_mb:.2f} |"
+            f"| {kind} | {lines:,} | {floor.wall:.2f} | {job.wall:.2f} "
+            f"| {job.wall / floor.wall:.2f} | {floor.cpu:.2f} | {job.cpu:.2f} "
+            f"| {job.cpu / floor.cpu:.2f} | {floor.rss_mb:,.0f} | {job.rss_mb:,.0f} "
+            f"| {job.rss_mb / floor.rss_mb:.2f} | {peer_cells} |"
         )
         print(rows[-1], flush=True)
     print()
