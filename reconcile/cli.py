@@ -12,7 +12,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -28,6 +28,9 @@ from reconcile.errors import (
     OutputError,
     ReconcileError,
 )
+
+if TYPE_CHECKING:
+    from reconcile.config import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -164,21 +167,18 @@ def run(
     """
     with _errors_to_exit(debug, report_file):
         from reconcile import pipeline, report
-        from reconcile.config import Options, config_path, resolve
 
-        settings = resolve(
-            Options(
-                input_dir=input_dir,
-                files={"orders": orders, "batches": batches, "batch_items": batch_items},
-                cancellations=cancellations,
-                extra_cancellations=extra_cancellations,
-                policy_file=policy_file,
-                ready_file=ready_file,
-                config_file=config_path(config_file),
-                out=out,
-                keep=keep,
-                wait=wait_seconds,
-            )
+        settings = _settings(
+            input_dir,
+            config_file,
+            {"orders": orders, "batches": batches, "batch_items": batch_items},
+            cancellations,
+            extra_cancellations,
+            policy_file,
+            ready_file,
+            out=out,
+            keep=keep,
+            wait=wait_seconds,
         )
         stage_times = pipeline.Timings(
             progress=_show_stage if not quiet and _stderr_is_terminal() else None
@@ -237,18 +237,15 @@ def check(
     """
     with _errors_to_exit(debug, None):
         from reconcile import pipeline, report
-        from reconcile.config import Options, config_path, resolve
 
-        settings = resolve(
-            Options(
-                input_dir=input_dir,
-                files={"orders": orders, "batches": batches, "batch_items": batch_items},
-                cancellations=cancellations,
-                extra_cancellations=extra_cancellations,
-                policy_file=policy_file,
-                ready_file=ready_file,
-                config_file=config_path(config_file),
-            )
+        settings = _settings(
+            input_dir,
+            config_file,
+            {"orders": orders, "batches": batches, "batch_items": batch_items},
+            cancellations,
+            extra_cancellations,
+            policy_file,
+            ready_file,
         )
         result = pipeline.check(settings)
         if report_file is not None:
@@ -458,6 +455,38 @@ def _no_problems() -> Any:
     from reconcile.problems import empty_problems
 
     return empty_problems()
+
+
+def _settings(
+    input_dir: Path | None,
+    config_file: Path | None,
+    files: dict[str, Path | None],
+    cancellations: tuple[Path, ...],
+    extra_cancellations: tuple[Path, ...],
+    policy_file: Path | None,
+    ready_file: str | None,
+    *,
+    out: Path | None = None,
+    keep: int | None = None,
+    wait: float | None = None,
+) -> Settings:
+    """What run and check were given, over the configuration file, over the defaults."""
+    from reconcile.config import Options, config_path, resolve
+
+    return resolve(
+        Options(
+            input_dir=input_dir,
+            files=files,
+            cancellations=cancellations,
+            extra_cancellations=extra_cancellations,
+            policy_file=policy_file,
+            ready_file=ready_file,
+            config_file=config_path(config_file),
+            out=out,
+            keep=keep,
+            wait=wait,
+        )
+    )
 
 
 def _stderr_is_terminal() -> bool:

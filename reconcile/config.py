@@ -16,7 +16,6 @@ from __future__ import annotations
 import glob
 import os
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +42,15 @@ from reconcile.contract import (
     trim,
 )
 from reconcile.errors import MissingInputError, UsageError
-from reconcile.policy import ARCHIVED, CANCELLED, Policy, load_policy, with_actions, with_values
+from reconcile.policy import (
+    ARCHIVED,
+    CANCELLED,
+    Policy,
+    load_policy,
+    read_toml,
+    with_actions,
+    with_values,
+)
 
 ENVIRONMENT_VARIABLE = "RECONCILE_CONFIG"
 DEFAULT_KEEP = 3
@@ -197,20 +204,7 @@ def config_path(option: Path | None, environ: Mapping[str, str] = os.environ) ->
 def load_config(path: Path) -> ConfigFile:
     """The file at ``path``, validated; ``UsageError`` (exit 2) naming the file and key."""
     where = f"configuration file {path}"
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"{where}: no such file") from None
-    except IsADirectoryError:
-        raise UsageError(f"{where}: is a folder, not a file") from None
-    except OSError as error:
-        raise UsageError(f"{where}: cannot be read ({error.strerror})") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{where}: is not UTF-8 text") from None
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise UsageError(f"{where}: not valid TOML ({error})") from None
+    _, document = read_toml(path, where)
     try:
         return ConfigFile.model_validate(document)
     except ValidationError as error:

@@ -95,8 +95,22 @@ def load_policy(path: str | Path | None) -> Policy:
     if path is None:
         return policy
     where = f"policy file {path}"
+    data, document = read_toml(Path(path), where)
+    table = document.get("actions")
+    if not isinstance(table, dict):
+        raise UsageError(
+            f"{where}: has no [actions] table; write for example\n"
+            f'  [actions]\n  "Pending Production" = "regenerate"'
+        )
+    source = {"file": Path(path).name, "sha256": hashlib.sha256(data).hexdigest()}
+    return with_actions(table, where, source)
+
+
+def read_toml(path: Path, where: str) -> tuple[bytes, dict[str, Any]]:
+    """The bytes and the parsed document of a TOML file (a policy or a configuration);
+    ``UsageError`` (exit 2) naming it as ``where`` when it is missing or not TOML."""
     try:
-        data = Path(path).read_bytes()
+        data = path.read_bytes()
         text = data.decode("utf-8")
     except FileNotFoundError:
         raise UsageError(f"{where}: no such file") from None
@@ -107,17 +121,9 @@ def load_policy(path: str | Path | None) -> Policy:
     except UnicodeDecodeError:
         raise UsageError(f"{where}: is not UTF-8 text") from None
     try:
-        document = tomllib.loads(text)
+        return data, tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise UsageError(f"{where}: not valid TOML ({error})") from None
-    table = document.get("actions")
-    if not isinstance(table, dict):
-        raise UsageError(
-            f"{where}: has no [actions] table; write for example\n"
-            f'  [actions]\n  "Pending Production" = "regenerate"'
-        )
-    source = {"file": Path(path).name, "sha256": hashlib.sha256(data).hexdigest()}
-    return with_actions(table, where, source)
 
 
 def with_actions(
