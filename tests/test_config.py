@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import shutil
 from pathlib import Path
@@ -409,3 +410,35 @@ def test_batch_archived_naming_archived_is_written_canonically(tmp_path: Path) -
     out = tmp_path / "out"
     assert invoke("run", EXAMPLE, "--config", path, "--out", out, "-q").exit_code == 0
     assert "B-1002,Archived," in (out / "batches.csv").read_text()
+
+
+def test_a_tab_separated_file_is_reported_as_such(tmp_path: Path) -> None:
+    """It says the header looks tab-separated."""
+    folder = shutil.copytree(EXAMPLE, tmp_path / "in")
+    (folder / "batches.csv").write_text("batch_id\tstatus\tcapacity\nB1\tFilling\t4\n")
+    result = invoke("check", folder)
+    assert result.exit_code == 65
+    assert "the header looks tab-separated: export the file comma-separated" in result.stdout
+
+
+def test_an_absolute_pattern_is_used_as_it_is(tmp_path: Path) -> None:
+    """It reads a pattern given as an absolute path from there, not under [inputs] folder."""
+    orders = EXAMPLE / "orders.csv"
+    path = write_config(tmp_path, f'[inputs]\nfolder = "{EXAMPLE}"\norders = "{orders}"\n')
+    result = invoke("run", "--config", path, "--out", tmp_path / "o", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert '"file": "orders.csv"' in result.stdout
+
+
+def test_a_policy_file_replaces_the_configured_actions_whole(tmp_path: Path) -> None:
+    """It takes --policy's [actions] instead of the configuration's, not merged with them."""
+    path = write_config(
+        tmp_path, '[actions]\n"Pending Production" = "regenerate"\n"Sent to RIP" = "refill"\n'
+    )
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[actions]\n"Dispatched" = "hold"\n')
+    configured = invoke("check", EXAMPLE, "--config", path, "--format", "json")
+    replaced = invoke("check", EXAMPLE, "--config", path, "--policy", policy, "--format", "json")
+    assert '"Pending Production": "regenerate"' in configured.stdout
+    overrides = json.loads(replaced.stdout)["summary"]["policy"]["overrides"]
+    assert overrides == {"Dispatched": "hold"}
