@@ -442,3 +442,18 @@ def test_a_policy_file_replaces_the_configured_actions_whole(tmp_path: Path) -> 
     assert '"Pending Production": "regenerate"' in configured.stdout
     overrides = json.loads(replaced.stdout)["summary"]["policy"]["overrides"]
     assert overrides == {"Dispatched": "hold"}
+
+
+def test_check_ignores_output_and_run_takes_keep_from_the_file(tmp_path: Path) -> None:
+    """It never touches [output] in check; run keeps as many previous runs as [output] keep
+    says when --keep is not given."""
+    path = write_config(
+        tmp_path, f'[inputs]\nfolder = "{EXAMPLE}"\n[output]\nfolder = "out"\nkeep = 0\n'
+    )
+    assert invoke("check", "--config", path).exit_code == 0
+    assert not (tmp_path / "out").exists()
+    for _ in range(2):
+        assert invoke("run", "--config", path, "-q").exit_code == 0
+    assert len(list((tmp_path / ".out.reconcile" / "runs").iterdir())) == 1
+    assert invoke("run", "--config", path, "-q", "--keep", "1").exit_code == 0
+    assert len(list((tmp_path / ".out.reconcile" / "runs").iterdir())) == 2
