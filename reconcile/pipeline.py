@@ -6,6 +6,7 @@ what is written where. ``run`` and ``check`` share ``load`` (read + validate).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -173,16 +174,33 @@ def _link(tables: Mapping[str, csvio.CsvTable]) -> rules.BatchLinks | None:
     return rules.link_batches(batches.frame, items.frame)
 
 
+def move_rows(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
+    """``frame``'s rows at the positions ``rows``, moved rather than copied: each column
+    leaves ``frame`` as it is gathered, so at most two columns exist twice, not the whole
+    frame (at 20M batch lines that halved the sort's and the rules' peak memory).
+    ``frame`` is left empty. Polars gathers without the GIL: two threads use both cores."""
+    taking = threading.Lock()
+
+    def move(name: str) -> pl.Series:
+        with taking:  # drop_in_place changes the frame: one thread at a time
+            column = frame.drop_in_place(name)
+        return column.gather(rows)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return pl.DataFrame(list(pool.map(move, frame.columns)))
+
+
 def sort(loaded: Loaded, timings: Timings) -> rules.SortedInputs:
-    """The inputs in their outputs' order (the caller drops ``loaded``: a copy less in memory)."""
+    """The inputs in their outputs' order; ``loaded``'s batch lines are moved, not copied."""
     with timings.stage("sort"):
-        return rules.sort_inputs(loaded.inputs, loaded.links)
+        return rules.sort_inputs(loaded.inputs, loaded.links, take=move_rows)
 
 
 def decide(ordered: rules.SortedInputs, policy: Policy, timings: Timings) -> rules.Outputs:
-    """Apply the rules and check the outputs against the contract."""
+    """Apply the rules and check the outputs against the contract; ``ordered``'s batch lines
+    are moved into the kept ones."""
     with timings.stage("rules"):
-        outputs = rules.apply_rules(ordered, policy)
+        outputs = rules.apply_rules(ordered, policy, take=move_rows)
     with timings.stage("validate outputs"):
         schemas.validate_outputs(ordered.inputs, outputs, policy)
     return outputs

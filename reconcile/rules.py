@@ -12,6 +12,7 @@ of rows by text keys is the costliest step; it runs once).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import polars as pl
@@ -121,34 +122,55 @@ class SortedInputs:
     line_batch: pl.Series
 
 
-def sort_inputs(inputs: Inputs, links: BatchLinks | None = None) -> SortedInputs:
+# How the batch lines' rows are put in a new order or subset. ``take_rows`` copies; the
+# pipeline passes one that moves each column out of the old frame as it goes
+# (``pipeline.move_rows``), because at tens of millions of lines two whole copies of
+# the batch lines were the run's peak memory.
+TakeRows = Callable[[pl.DataFrame, pl.Series], pl.DataFrame]
+
+
+def take_rows(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
+    """``frame``'s rows at the positions ``rows``, in that order; ``frame`` is left as it is."""
+    return frame.select(pl.all().gather(rows))
+
+
+def sort_inputs(
+    inputs: Inputs, links: BatchLinks | None = None, take: TakeRows = take_rows
+) -> SortedInputs:
     """Orders by order_id, batches by batch_id, lines by (batch_id, item_id).
 
     Lines are sorted by their batch's row in the sorted batches, then item_id:
     the same order, with integers where most comparisons happen (much cheaper
     than comparing two text keys). Keys are unique, so the order is total.
+    ``take`` puts the lines in that order (see ``TakeRows``).
     """
     links = links or link_batches(inputs.batches, inputs.batch_items)
-    # a helper column, named so that it cannot replace an input column
-    rank = LINE_BATCH + "_" * sum(
-        name.startswith(LINE_BATCH) for name in inputs.batch_items.columns
-    )
-    ranked = inputs.batch_items.with_columns(links.line_batch.alias(rank)).sort(rank, "item_id")
+    # A frame of its own, so that no input column's name can clash with the keys'.
+    keys = pl.DataFrame([links.line_batch.alias("batch"), inputs.batch_items.get_column("item_id")])
+    line_order = keys.select(pl.arg_sort_by("batch", "item_id")).to_series()
+    del keys
+    # The lines first: while they are taken, the orders exist once, not twice.
+    batch_items = take(inputs.batch_items, line_order)
+    # Polars' streaming sort is about twice as fast on one text key; its result
+    # comes in chunks, which later lookups and gathers pay for (see csvio).
+    orders = inputs.orders.lazy().sort("order_id").collect(engine="streaming").rechunk()
     return SortedInputs(
         Inputs(
-            # Polars' streaming sort is about twice as fast on one text key; its result
-            # comes in chunks, which later lookups and gathers pay for (see csvio).
-            orders=inputs.orders.lazy().sort("order_id").collect(engine="streaming").rechunk(),
+            orders=orders,
             batches=links.batches,
-            batch_items=ranked.drop(rank),
+            batch_items=batch_items,
             cancellations=inputs.cancellations,
         ),
-        ranked.get_column(rank),
+        links.line_batch.gather(line_order),
     )
 
 
-def apply_rules(sorted_inputs: SortedInputs, policy: Policy) -> Outputs:
-    """The rules, on ``sort_inputs``' result (outputs keep its order)."""
+def apply_rules(sorted_inputs: SortedInputs, policy: Policy, take: TakeRows = take_rows) -> Outputs:
+    """The rules, on ``sort_inputs``' result (outputs keep its order).
+
+    ``take`` makes the kept lines, last (see ``TakeRows``): a ``take`` that moves
+    leaves ``sorted_inputs.inputs.batch_items`` empty.
+    """
     inputs, line_batch = sorted_inputs.inputs, sorted_inputs.line_batch
     batch_actions = classify_batches(inputs.batches, policy)
     cancellations = with_item_id(inputs.cancellations)
@@ -180,10 +202,12 @@ def apply_rules(sorted_inputs: SortedInputs, policy: Policy) -> Outputs:
         ).gather(line_batch.filter(mask))
         return pl.concat([items.filter(mask), of_batch.select(facts)], how="horizontal")
 
+    removed_items = with_batch_facts(removed, "batch_status", "action")
+    held_items = with_batch_facts(held, "batch_status")
     outputs = Outputs(
-        batch_items=items.filter(~removed),
-        removed_items=with_batch_facts(removed, "batch_status", "action"),
-        held_items=with_batch_facts(held, "batch_status"),
+        batch_items=take(items, (~removed).arg_true()),
+        removed_items=removed_items,
+        held_items=held_items,
         batches=updated_batches(inputs.batches, outcomes),
         regeneration_queue=outcomes.filter(pl.col("queued")).select(
             "batch_id",
