@@ -37,21 +37,25 @@ STAGES = ("read", "validate inputs", "sort", "rules", "validate outputs", "write
 
 @dataclass
 class Timings:
-    """Wall time per stage, in the order the stages ran; ``progress`` (if given) is told each
-    stage as it starts, with its place among ``STAGES``."""
+    """Wall time and CPU time (user + system, all threads) per stage, in the order the stages
+    ran; ``progress`` (if given) is told each stage as it starts, with its place among
+    ``STAGES``."""
 
     seconds: dict[str, float] = field(default_factory=dict)
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
     progress: Callable[[int, str], None] | None = None
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
         if self.progress is not None and name not in self.seconds:
             self.progress(STAGES.index(name) + 1, name)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         try:
             yield
         finally:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+            cpu = time.process_time() - cpu_started
+            self.cpu_seconds[name] = self.cpu_seconds.get(name, 0.0) + cpu
 
 
 @dataclass(frozen=True)

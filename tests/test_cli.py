@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import shutil
 from pathlib import Path
@@ -477,3 +478,19 @@ def test_a_run_on_a_terminal_shows_each_stage_as_it_starts(
         "reconcile: [7/7] publish...",
     ]
     assert invoke("run", EXAMPLE, "--out", tmp_path / "b", "--quiet").stderr == ""
+
+
+def test_timings_prints_each_stages_wall_and_cpu_time_then_the_total(tmp_path: Path) -> None:
+    """It prints, with --timings, one stderr line per stage in order (wall seconds, then CPU
+    seconds of all threads), then their totals; stdout keeps only the summary."""
+    timed = invoke("run", EXAMPLE, "--out", tmp_path / "a", "--quiet", "--timings")
+    assert (timed.exit_code, timed.stdout) == (0, "")
+    number = r" +\d+\.\d{3} s"
+    lines = timed.stderr.splitlines()
+    stages = ["read", "validate inputs", "sort", "rules", "validate outputs", "write", "publish"]
+    assert [line[len("timing: ") :].split("  ")[0].strip() for line in lines] == [
+        *stages,
+        "total",
+    ]
+    for line in lines:
+        assert re.fullmatch(rf"timing: [a-z ]{{16}}{number}  CPU{number}", line), line
