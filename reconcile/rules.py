@@ -145,10 +145,9 @@ def sort_inputs(
     ``take`` puts the lines in that order (see ``TakeRows``).
     """
     links = links or link_batches(inputs.batches, inputs.batch_items)
-    # A frame of its own, so that no input column's name can clash with the keys'.
-    keys = pl.DataFrame([links.line_batch.alias("batch"), inputs.batch_items.get_column("item_id")])
-    line_order = keys.select(pl.arg_sort_by("batch", "item_id")).to_series()
-    del keys
+    line_order = lines_in_order(
+        links.line_batch, inputs.batch_items.get_column("item_id"), links.batches.height
+    )
     # The lines first: while they are taken, the orders exist once, not twice.
     batch_items = take(inputs.batch_items, line_order)
     # Polars' streaming sort is about twice as fast on one text key; its result
@@ -162,6 +161,36 @@ def sort_inputs(
             cancellations=inputs.cancellations,
         ),
         links.line_batch.gather(line_order),
+    )
+
+
+# From this many lines a batch on average, sorting each batch's lines apart beats one
+# sort of them all (measured at 5M lines; the two meet at about 8).
+LINES_PER_BATCH_FOR_GROUPS = 8
+
+
+def lines_in_order(line_batch: pl.Series, item_ids: pl.Series, batches: int) -> pl.Series:
+    """The positions of the batch lines in (batch row, item_id) order.
+
+    One multi-key sort compares item_ids wherever batch rows tie, which is more
+    often the more lines a batch holds. Sorting each batch's lines by item_id in a
+    group-by, then the batches by row, does less work once batches hold several
+    lines; with one or two lines a batch it is several times slower. Measured on
+    5M lines, wall / CPU seconds, one sort against the group-by: 2 lines a batch
+    0.7 / 1.3 against 3.2 / 5.9; 8 lines 0.9 / 1.8 against 1.0 / 1.7; 15 lines
+    0.9 / 1.7 against 0.7 / 1.2; 100 lines 1.3 / 2.6 against 0.5 / 0.8.
+    """
+    # A frame of its own, so that no input column's name can clash with the keys'.
+    keys = pl.DataFrame([line_batch.alias("batch"), item_ids.alias("item_id")])
+    if keys.height < LINES_PER_BATCH_FOR_GROUPS * batches:
+        return keys.select(pl.arg_sort_by("batch", "item_id")).to_series()
+    return (
+        keys.with_row_index("line")
+        .group_by("batch")
+        .agg(pl.col("line").sort_by("item_id"))
+        .sort("batch")
+        .get_column("line")
+        .explode()
     )
 
 

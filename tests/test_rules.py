@@ -6,9 +6,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reconcile.policy import default_policy, load_policy
-from reconcile.rules import Inputs, Outputs, reconcile
+from reconcile.rules import Inputs, Outputs, lines_in_order, reconcile
 
 
 def frame(header: str, *rows: str) -> pl.DataFrame:
@@ -300,3 +302,21 @@ def test_cancellations_differing_in_any_column_are_distinct_and_sorted_by_it() -
     ]
     cancellations = out.counts["cancellations"]
     assert isinstance(cancellations, dict) and cancellations["distinct"] == 4
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 4), st.text(alphabet="aZ0 é-", max_size=4)),
+        unique_by=lambda line: line[1],
+    )
+)
+def test_lines_come_in_batch_then_item_order_by_either_sort(lines: list[tuple[int, str]]) -> None:
+    """It orders batch lines by batch row, then item_id byte by byte, the same whether it
+    sorts them all at once (few lines a batch) or each batch's lines apart (many)."""
+    batch_rows = pl.Series([row for row, _ in lines], dtype=pl.UInt32)
+    item_ids = pl.Series([item for _, item in lines], dtype=pl.String)
+    expected = sorted(range(len(lines)), key=lambda at: (lines[at][0], lines[at][1].encode()))
+    one_sort = lines_in_order(batch_rows, item_ids, batches=len(lines) + 1)
+    per_batch = lines_in_order(batch_rows, item_ids, batches=0)
+    assert one_sort.to_list() == expected
+    assert per_batch.to_list() == expected
