@@ -239,15 +239,15 @@ def _read_unquoted(
 
 
 def _every_line_full(frame: pl.DataFrame, data: bytes, separators: int) -> bool:
-    """Whether every line of ``data``, read split into ``frame``, held at least as many fields
-    as the header (none holding more).
+    """Whether no line of ``data`` (split by Polars into ``frame``) held fewer fields than the
+    header; none held more, or Polars would have raised (the caller checks the last line).
 
     Polars fills a short line's missing fields with empty values, so a last column
     with none (its null count is kept by Polars, free to read) proves it for most
-    files. Otherwise the commas are counted: no line holding more than the header,
+    files. Otherwise the commas are counted: no line holding more than the header's,
     equal totals prove that every line holds exactly as many.
     """
-    if frame.width and frame.get_column(frame.columns[-1]).null_count() == 0:
+    if frame.get_column(frame.columns[-1]).null_count() == 0:
         return True
     return data.count(b",") == separators * (frame.height + 1)
 
