@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reconcile import diff
+from reconcile.contract import INPUTS
 from tests.conftest import EXAMPLE, GOLDEN, ROOT, invoke
 
 TWO_MORE_CANCELLATIONS = (
@@ -318,6 +319,30 @@ def test_runs_lists_the_kept_runs_newest_first(two_runs: tuple[Path, list[str]])
         (previous, False),
     ]
     assert content["runs"][0]["summary"] == json.loads((out / "summary.json").read_text())
+
+
+def test_runs_lists_older_summaries_and_folders_without_one(
+    two_runs: tuple[Path, list[str]],
+) -> None:
+    """It lists a run whose summary names each input by its contract file alone (as summaries
+    did before configurations), and says so of a run folder without summary.json."""
+    out, (previous, current) = two_runs
+    runs = out.parent / ".out.reconcile" / "runs"
+    older = runs / previous / "summary.json"
+    content = json.loads(older.read_text())
+    content["inputs"] = {
+        file.name: {"sha256": f"{index}" * 64} for index, file in enumerate(INPUTS)
+    }
+    older.write_text(json.dumps(content))
+    (runs / current / "summary.json").unlink()
+    lines = invoke("runs", out).stdout.splitlines()
+    assert lines[0].startswith(f"{current}  (current)  20")
+    assert lines[1] == "  no summary.json (a folder taken over, not a run's outputs)"
+    assert lines[2].startswith(f"{previous}  20")
+    assert lines[3] == (
+        "  inputs: orders.csv 000000000000, batches.csv 111111111111, "
+        "batch_items.csv 222222222222, cancellations.csv 333333333333"
+    )
 
 
 def test_the_same_rows_re_exported_are_no_difference(tmp_path: Path) -> None:
