@@ -52,8 +52,10 @@ def to_contract(
                     f"[columns.{file.role}] maps to {column}; rename or remove one of them",
                 }
             )
-    frame = table.frame.rename({exported: column for column, exported in renames.items()})
-    renamed = replace(table, frame=frame, header=tuple(frame.columns))
+    to_names = {exported: column for column, exported in renames.items()}
+    frame = table.frame.rename(to_names)
+    as_written = frozenset(to_names.get(name, name) for name in table.as_written)
+    renamed = replace(table, frame=frame, header=tuple(frame.columns), as_written=as_written)
     return renamed, renames, problem_rows(problems) if problems else empty_problems()
 
 

@@ -63,6 +63,8 @@ class Loaded:
     inputs: rules.Inputs
     files: dict[str, list[dict[str, str]]]
     links: rules.BatchLinks | None
+    # Batch-line columns whose cells are as written (``csvio.CsvTable.as_written``).
+    lines_as_written: frozenset[str] = frozenset()
 
 
 # Called between reading the inputs and checking they did not change meanwhile; a test
@@ -89,7 +91,14 @@ def load(
     # leaves time for importing Pandera (0.15 s, a tenth of a 1M-line run) meanwhile.
     with timings.stage("read"), ThreadPoolExecutor(max_workers=min(len(jobs), 4) + 1) as pool:
         importing = pool.submit(_import_schemas)
-        results = list(pool.map(lambda job: csvio.read_csv_table(job[1], names[job[1]]), jobs))
+        results = list(
+            pool.map(
+                lambda job: csvio.read_csv_table(
+                    job[1], names[job[1]], keep_encoded=_carried_only(job[0], headers)
+                ),
+                jobs,
+            )
+        )
         importing.result()
     if after_read is not None:
         after_read()
@@ -145,7 +154,18 @@ def load(
     for (file, path), result in zip(jobs, results, strict=True):
         digest = result.table.digest if result.table is not None else ""
         files[file.name].append({"file": names[path], "sha256": digest})
-    return Loaded(inputs, files, links)
+    return Loaded(inputs, files, links, single[BATCH_ITEMS.name].as_written)
+
+
+def _carried_only(file: InputFile, headers: Headers) -> csvio.KeepEncoded:
+    """The batch lines' columns the job only carries to its outputs, never reads: their
+    quoted cells may stay as written (see ``csvio.read_csv_table``). The rules carry
+    every batch-line column unchanged into the three batch-line outputs; other files'
+    columns are sorted on or rewritten, so always decoded."""
+    if file is not BATCH_ITEMS:
+        return csvio.no_column
+    read_by_job = {*file.columns, *headers.of(file).values()}
+    return lambda name: name not in read_by_job
 
 
 def _import_schemas() -> None:
@@ -246,6 +266,7 @@ def run(
         loaded = load(settings.sources, settings.headers, settings.policy, timings, after_read)
         files = loaded.files
         ordered = sort(loaded, timings)
+        lines_as_written = loaded.lines_as_written
         del loaded
         outputs = decide(ordered, settings.policy, timings)
         del ordered
@@ -256,7 +277,7 @@ def run(
         with timings.stage("write"):
             folder = publish.new_run_folder(store)
             try:
-                write_outputs(folder, outputs, content, settings.headers)
+                write_outputs(folder, outputs, content, settings.headers, lines_as_written)
             except OSError as error:
                 publish.discard(folder)
                 raise OutputError(f"cannot write the outputs into {out}: {error}") from None
@@ -273,19 +294,27 @@ def run(
 
 
 def write_outputs(
-    folder: Path, outputs: rules.Outputs, content: Mapping[str, Any], headers: Headers
+    folder: Path,
+    outputs: rules.Outputs,
+    content: Mapping[str, Any],
+    headers: Headers,
+    lines_as_written: frozenset[str] = frozenset(),
 ) -> None:
     """Every output file into ``folder``, its input columns under the export's headers; the
-    big ones are written side by side."""
+    big ones are written side by side. ``lines_as_written`` names the batch-line columns
+    whose cells are as written, quoted ones still quoted (``csvio.CsvTable.as_written``)."""
+
+    def write_file(file: contract.OutputFile, frame: pl.DataFrame) -> None:
+        mapping = headers.of(file.carries) if file.carries else {}
+        as_written = (
+            {mapping.get(name, name) for name in lines_as_written}
+            if file.carries is BATCH_ITEMS
+            else set()
+        )
+        csvio.write_csv(headers_module.to_export(frame, mapping), folder / file.name, as_written)
+
     with ThreadPoolExecutor(max_workers=2) as pool:
-        writes = [
-            pool.submit(
-                csvio.write_csv,
-                headers_module.to_export(frame, headers.of(file.carries) if file.carries else {}),
-                folder / file.name,
-            )
-            for file, frame in outputs.by_file().items()
-        ]
+        writes = [pool.submit(write_file, file, frame) for file, frame in outputs.by_file().items()]
         writes.append(
             pool.submit(csvio.write_text, report.summary_json(content), folder / contract.SUMMARY)
         )

@@ -7,6 +7,7 @@ import io
 import json
 from collections.abc import Callable
 from pathlib import Path
+from tempfile import TemporaryDirectory
 
 import polars as pl
 import pytest
@@ -20,6 +21,7 @@ from reconcile.csvio import (
     _read_quoted,
     _read_unquoted,
     _read_with_csv_module,
+    decoded,
     read_csv_table,
     write_csv,
 )
@@ -331,3 +333,90 @@ def test_our_own_outputs_take_a_fast_path() -> None:
     split = _read_unquoted("batch_items.csv", data.replace(b", ", b"; "))
     assert split is not None and split.table is not None
     assert split.table.frame.get_column("description").str.contains('"').any()
+
+
+def carried(name: str) -> bool:
+    return name == "description"
+
+
+def test_a_carried_column_keeps_minimally_quoted_cells_as_written(tmp_path: Path) -> None:
+    """It leaves the quoted cells of a column the caller only carries as they are written
+    when each is the minimal quoting of its value; decoding them gives the values, and
+    writing them gives the file's bytes again."""
+    path = ITEMS / "minimally_quoted_description.csv"
+    result = read_csv_table(path, "batch_items.csv", keep_encoded=carried)
+    assert result.table is not None
+    table = result.table
+    assert table.frame.get_column("description").to_list() == ['"Poster 12"" x 18"""', "Mug"]
+    assert table.as_written == {"batch_id", "order_id", "item_id", "description"}
+    assert decoded(table.frame, table.as_written).rows() == read_rows(path)
+    write_csv(table.frame, tmp_path / "out.csv", table.as_written)
+    assert (tmp_path / "out.csv").read_bytes() == path.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("case", "as_written"),
+    [
+        ("quoted_more_than_needed", {"batch_id", "order_id", "item_id"}),
+        ("inch_marks_beside_minimally_quoted_field", set()),
+    ],
+)
+def test_a_carried_column_is_decoded_unless_every_cell_is_as_written(
+    case: str, as_written: set[str]
+) -> None:
+    """It decodes a carried column holding a needlessly quoted field ("Mug"), and every
+    column when a quote stands outside a quoted field anywhere in the file (12" x 18"),
+    reading the same values as without ``keep_encoded``."""
+    path = ITEMS / f"{case}.csv"
+    result = read_csv_table(path, "batch_items.csv", keep_encoded=carried)
+    assert result.table is not None
+    assert result.table.as_written == as_written
+    assert result.table.frame.rows() == read_rows(path)
+
+
+def test_without_keep_encoded_only_a_file_without_quotes_is_as_written() -> None:
+    """It lists every column as written when the file holds no quote, none otherwise."""
+    for case, as_written in [
+        ("valid", {"batch_id", "order_id", "item_id", "description"}),
+        ("minimally_quoted_description", set()),
+    ]:
+        result = read_csv_table(ITEMS / f"{case}.csv", "batch_items.csv")
+        assert result.table is not None
+        assert result.table.as_written == as_written, case
+
+
+def test_writing_cells_as_written_beside_a_value_that_needs_quotes(tmp_path: Path) -> None:
+    """It decodes cells kept as written and quotes minimally when another column holds a
+    value that needs quotes, and writes every cell as it is otherwise."""
+    frame = pl.DataFrame({"kept": ['"12"" x 18"""', "Mug"], "n": [1, 2]})
+    for other, expected in [
+        (["a,b", "c"], b'kept,n,other\n"12"" x 18""",1,"a,b"\nMug,2,c\n'),
+        (["ab", "c"], b'kept,n,other\n"12"" x 18""",1,ab\nMug,2,c\n'),
+    ]:
+        write_csv(frame.with_columns(other=pl.Series(other)), tmp_path / "out.csv", {"kept"})
+        assert (tmp_path / "out.csv").read_bytes() == expected
+
+
+@given(
+    rows=st.lists(st.lists(st.one_of(QUOTED_TEXT, INCH_TEXT), min_size=2, max_size=2), max_size=6),
+    line_end=st.sampled_from(["\n", "\r\n"]),
+    style=st.sampled_from(["writer", "all quoted", "raw"]),
+)
+def test_cells_kept_as_written_decode_to_the_values_and_write_the_same_bytes(
+    rows: list[list[str]], line_end: str, style: str
+) -> None:
+    """Reading with a column kept as written gives, once decoded, the frame read without,
+    and writing it gives the same bytes as writing that frame."""
+    data = _csv_text(rows, line_end, style).encode("utf-8")
+    kept = _read_unquoted("f.csv", data, keep_encoded=lambda name: name == "b")
+    plain = _read_unquoted("f.csv", data)
+    if plain is None:
+        assert kept is None
+        return
+    assert kept is not None and kept.table is not None and plain.table is not None
+    written = kept.table.as_written
+    assert decoded(kept.table.frame, written).equals(plain.table.frame, null_equal=True)
+    with TemporaryDirectory() as folder:
+        write_csv(kept.table.frame, Path(folder) / "kept.csv", written)
+        write_csv(plain.table.frame, Path(folder) / "plain.csv")
+        assert (Path(folder) / "kept.csv").read_bytes() == (Path(folder) / "plain.csv").read_bytes()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import polars as pl
 
 from reconcile import pipeline, rules
 from reconcile.config import Options, resolve
-from tests.conftest import EXAMPLE
+from tests.conftest import CASES, EXAMPLE, snapshot, write_folder
 
 
 def test_moving_rows_gives_what_copying_gives_and_empties_the_source() -> None:
@@ -53,3 +55,38 @@ def test_timings_keep_wall_and_cpu_time_per_stage_in_the_order_run() -> None:
         seconds >= 0 for seconds in [*timings.seconds.values(), *timings.cpu_seconds.values()]
     )
     assert told == [(1, "read"), (3, "sort")]
+
+
+# Base's cancellation of O1 removes I1; I2 and I3 are kept.
+LINES = [
+    ["batch_id", "order_id", "item_id", "description"],
+    ["B1", "O1", "I1", 'Poster 12" x 18"'],
+    ["B1", "O2", "I2", 'Vinyl 7" sleeve'],
+    ["B1", "O2", "I3", "Mug"],
+]
+
+
+def test_cells_kept_as_written_give_the_outputs_decoded_cells_give(tmp_path: Path) -> None:
+    """It keeps the minimally quoted descriptions of an export as written, and writes the
+    same outputs from them as from the same lines with every field quoted, which it decodes."""
+    outputs = {}
+    for name, quoting in [("minimal", csv.QUOTE_MINIMAL), ("all", csv.QUOTE_ALL)]:
+        lines = io.StringIO()
+        csv.writer(lines, lineterminator="\n", quoting=quoting).writerows(LINES)
+        files = {path.name: path.read_text() for path in (CASES / "base").glob("*.csv")}
+        folder = write_folder(tmp_path / name, {**files, "batch_items.csv": lines.getvalue()})
+        settings = resolve(Options(input_dir=folder, out=tmp_path / f"{name}-out"))
+        loaded = pipeline.load(
+            settings.sources, settings.headers, settings.policy, pipeline.Timings()
+        )
+        assert loaded.lines_as_written == (set(LINES[0]) if name == "minimal" else set())
+        pipeline.run(settings)
+        outputs[name] = snapshot(tmp_path / f"{name}-out")
+        del outputs[name]["summary.json"]  # it names the inputs' digests
+    assert outputs["minimal"] == outputs["all"]
+    assert outputs["minimal"]["batch_items.csv"] == (
+        b'batch_id,order_id,item_id,description\nB1,O2,I2,"Vinyl 7"" sleeve"\nB1,O2,I3,Mug\n'
+    )
+    assert outputs["minimal"]["removed_items.csv"].endswith(
+        b'B1,O1,I1,"Poster 12"" x 18""",Filling,refill\n'
+    )
