@@ -224,14 +224,14 @@ def move_rows(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
 
 
 def sort(loaded: Loaded, timings: Timings) -> rules.SortedInputs:
-    """The inputs in their outputs' order; ``loaded``'s batch lines are moved, not copied."""
+    """The inputs in their outputs' order (the batch lines' order found, not yet applied)."""
     with timings.stage("sort"):
-        return rules.sort_inputs(loaded.inputs, loaded.links, take=move_rows)
+        return rules.sort_inputs(loaded.inputs, loaded.links)
 
 
 def decide(ordered: rules.SortedInputs, policy: Policy, timings: Timings) -> rules.Outputs:
     """Apply the rules and check the outputs against the contract; ``ordered``'s batch lines
-    are moved into the kept ones."""
+    are moved, in order, into the kept ones."""
     with timings.stage("rules"):
         outputs = rules.apply_rules(ordered, policy, take=move_rows)
     from reconcile import schemas
