@@ -169,7 +169,9 @@ def _carried_only(file: InputFile, headers: Headers) -> csvio.KeepEncoded:
 
 
 def _import_schemas() -> None:
-    from reconcile import schemas  # noqa: F401
+    from reconcile import schemas
+
+    schemas.warm_up()
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:
