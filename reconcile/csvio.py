@@ -10,7 +10,8 @@ prove it exact, and exact paths read everything else:
 * fast, no quoted field holds a comma or a line break (the usual export, and
   the job's own outputs of such data): Polars with quoting off, kept when every
   line holds exactly as many commas as the header and every field that starts
-  with a quote is one whole quoted field, which is then unquoted;
+  with a quote is one whole quoted field, which is then unquoted (or, in columns
+  the caller only carries, kept as written when it is already minimally quoted);
 * fast, minimally quoted: Polars' RFC 4180 reader, kept when writing its result
   back gives the file's bytes again (its empty strings, from quoted empty fields
   "", are then empty values, as every other path reads them);
@@ -315,7 +316,7 @@ def _decode_quoted_fields(
     after all.
     """
     opening = frame.select(pl.all().str.starts_with('"').any()).row(0, named=True)
-    decoded: list[pl.Series] = []
+    decoded_columns: list[pl.Series] = []
     kept: list[tuple[pl.Series, pl.Series, pl.Series]] = []
     quotes_in_quoted_fields = 0
     for name in (name for name, any_quoted in opening.items() if any_quoted):
@@ -329,12 +330,13 @@ def _decode_quoted_fields(
         if quotes is not None and name in may_stay and (counts >= 4).all():
             kept.append((column, rows, quoted))
         else:
-            decoded.append(_decoded(column, rows, quoted))
-    as_written = [name for name in frame.columns if name not in {s.name for s in decoded}]
+            decoded_columns.append(_decoded(column, rows, quoted))
+    changed = {column.name for column in decoded_columns}
+    as_written = [name for name in frame.columns if name not in changed]
     if quotes_in_quoted_fields != quotes:
-        decoded += [_decoded(column, rows, quoted) for column, rows, quoted in kept]
+        decoded_columns += [_decoded(column, rows, quoted) for column, rows, quoted in kept]
         as_written = []
-    return (frame.with_columns(decoded) if decoded else frame), as_written
+    return (frame.with_columns(decoded_columns) if decoded_columns else frame), as_written
 
 
 def _decoded(column: pl.Series, rows: pl.Series, quoted: pl.Series) -> pl.Series:
