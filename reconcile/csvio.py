@@ -609,14 +609,19 @@ def write_csv(frame: pl.DataFrame, path: Path, as_written: Collection[str] = ())
     frame.lazy().sink_csv(path, quote_style=style, line_terminator="\n")
 
 
+# What minimal quoting quotes: a separator, a quote or a line end, or an empty string.
+NEEDS_QUOTES = '[",\r\n]|^$'
+
+
 def _need_no_quotes(frame: pl.DataFrame, columns: Sequence[str]) -> bool:
-    """Whether no value in ``columns`` of ``frame`` would be quoted by minimal quoting."""
+    """Whether minimal quoting would quote no header of ``frame`` and no value in its
+    ``columns``."""
+    if any(re.search(NEEDS_QUOTES, name) for name in frame.columns):
+        return False
     text = [name for name in columns if frame.schema[name] == pl.String]
     if not text:
         return True
-    needs_quotes = pl.any_horizontal(
-        pl.col(name).str.contains('[",\r\n]') | (pl.col(name) == "") for name in text
-    )
+    needs_quotes = pl.any_horizontal(pl.col(name).str.contains(NEEDS_QUOTES) for name in text)
     return not frame.select(needs_quotes.any()).item()
 
 

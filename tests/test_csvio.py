@@ -387,14 +387,18 @@ def test_without_keep_encoded_only_a_file_without_quotes_is_as_written() -> None
 
 def test_writing_cells_as_written_beside_a_value_that_needs_quotes(tmp_path: Path) -> None:
     """It decodes cells kept as written and quotes minimally when another column holds a
-    value that needs quotes, and writes every cell as it is otherwise."""
+    value that needs quotes (or an empty string), or a header does; and writes every cell
+    as it is otherwise."""
     frame = pl.DataFrame({"kept": ['"12"" x 18"""', "Mug"], "n": [1, 2]})
-    for other, expected in [
-        (["a,b", "c"], b'kept,n,other\n"12"" x 18""",1,"a,b"\nMug,2,c\n'),
-        (["ab", "c"], b'kept,n,other\n"12"" x 18""",1,ab\nMug,2,c\n'),
+    for name, other, expected in [
+        ("other", ["a,b", "c"], b'kept,n,other\n"12"" x 18""",1,"a,b"\nMug,2,c\n'),
+        ("other", ["", "c"], b'kept,n,other\n"12"" x 18""",1,""\nMug,2,c\n'),
+        ("o,ther", ["ab", "c"], b'kept,n,"o,ther"\n"12"" x 18""",1,ab\nMug,2,c\n'),
+        ("other", ["ab", "c"], b'kept,n,other\n"12"" x 18""",1,ab\nMug,2,c\n'),
     ]:
-        write_csv(frame.with_columns(other=pl.Series(other)), tmp_path / "out.csv", {"kept"})
-        assert (tmp_path / "out.csv").read_bytes() == expected
+        written = frame.with_columns(pl.Series(name, other))
+        write_csv(written, tmp_path / "out.csv", {"kept"})
+        assert (tmp_path / "out.csv").read_bytes() == expected, name
 
 
 @given(
