@@ -4,7 +4,7 @@ Joining millions of text keys costs about twice as much as joining their
 hashes. Equal strings always hash alike, so a hash match is a candidate that one
 string comparison confirms; if two keys of a table share a hash, or a match
 turns out to be a collision, the lookup falls back to the plain string join.
-``lookup`` and ``is_in`` always give the string operation's result;
+``lookup`` always gives the string join's result;
 ``is_in_hashed`` compares hashes only (see its docstring for when that is right).
 """
 
@@ -44,21 +44,6 @@ def lookup(keys: pl.Series, table: pl.DataFrame, on: str) -> pl.DataFrame:
         .with_columns(pl.col(MATCHED).alias(on))
         .select(table.columns)
     )
-
-
-def is_in(values: pl.Series, pool: pl.Series) -> pl.Series:
-    """``values.is_in(pool)`` for a large ``values`` and a smaller ``pool``, exactly.
-
-    The hash test keeps every true match and, on a collision, a false one; the
-    string test then runs on those candidates only.
-    """
-    candidates = values.hash().is_in(pool.hash().implode()).fill_null(False)
-    positions = candidates.arg_true()
-    confirmed = values.gather(positions).is_in(pool.implode()).fill_null(False)
-    if confirmed.all():
-        return candidates  # no collision: the hash test was exact
-    result = pl.repeat(False, values.len(), dtype=pl.Boolean, eager=True).alias(values.name)
-    return result.scatter(positions, confirmed)
 
 
 def is_in_hashed(values: pl.Series, pool: pl.Series) -> pl.Series:

@@ -21,7 +21,7 @@ import polars as pl
 
 from reconcile import contract
 from reconcile.contract import COMPUTED_BATCH_COLUMNS, REJECTION_REASONS, WHITE_SPACE
-from reconcile.lookup import is_in, lookup
+from reconcile.lookup import lookup
 from reconcile.policy import ACTIONS, REMOVING_ACTIONS, Policy
 
 LINE_BATCH = "__line_batch"
@@ -204,49 +204,79 @@ def apply_rules(sorted_inputs: SortedInputs, policy: Policy, take: TakeRows = ta
     ``take`` that moves leaves ``sorted_inputs.inputs.batch_items`` empty. Every batch
     line is copied once (sorting the lines, then gathering the kept ones from them,
     copied them twice: 0.15 s of a 5M-line run, and the memory of a copy).
+
+    Lookups over the millions of lines and orders that do not depend on each other run
+    side by side (one ``collect_all``, one ``select``): each is a single-threaded hash
+    lookup, and together they keep both cores busy.
     """
     inputs, line_batch = sorted_inputs.inputs, sorted_inputs.line_batch
     line_order = sorted_inputs.line_order
-    batch_actions = classify_batches(inputs.batches, policy)
+    items = inputs.batch_items
     cancellations = with_item_id(inputs.cancellations)
     distinct_cancellations = cancellations.unique(maintain_order=True)
-    # Cancellations are few and orders many: one pass over the orders finds the
-    # rows the cancellations name, for judging them and for updating the orders.
-    order_ids = inputs.orders.get_column("order_id")
-    named_rows = is_in(order_ids, cancellations.get_column("order_id")).arg_true()
-    named_orders = order_ids.gather(named_rows)
-    judged = judge_cancellations(distinct_cancellations, named_orders, inputs.batch_items)
+    # Cancellations are few and orders many: one pass over the orders finds the rows the
+    # cancellations name, for judging them and for updating the orders; one over the
+    # lines finds those whose item a cancellation names.
+    named_rows_found, batched_under, batch_actions = pl.collect_all(
+        [
+            inputs.orders.lazy().select(
+                pl.arg_where(pl.col("order_id").is_in(_pool(cancellations, "order_id")))
+            ),
+            items.lazy()
+            .filter(pl.col("item_id").is_in(_pool(cancellations, "item_id")))
+            .select("item_id", pl.col("order_id").alias("batched_order_id")),
+            classify_batches(inputs.batches, policy),
+        ]
+    )
+    named_rows = named_rows_found.to_series()
+    named_orders = inputs.orders.get_column("order_id").gather(named_rows)
+    judged = judge_cancellations(distinct_cancellations, named_orders, batched_under)
     unmatched = judged.get_column("unmatched")
     applied = judged.filter(pl.col("reason").is_null() & ~unmatched)
     cancelled_orders = applied.filter(pl.col("item_id").is_null()).get_column("order_id").unique()
     cancelled_items = applied.filter(pl.col("item_id").is_not_null()).get_column("item_id").unique()
 
-    items = inputs.batch_items
-    cancelled = is_in(items.get_column("order_id"), cancelled_orders) | is_in(
-        items.get_column("item_id"), cancelled_items
+    # The cancelled lines are few: only their batches' actions are looked up.
+    cancelled_lines = (
+        items.lazy()
+        .select(
+            (
+                pl.col("order_id").is_in(cancelled_orders.implode())
+                | pl.col("item_id").is_in(cancelled_items.implode())
+            ).arg_true()
+        )
+        .collect()
+        .to_series()
     )
-    batch_action = batch_actions.get_column("action").gather(line_batch)
-    removed = cancelled & batch_action.is_in(list(REMOVING_ACTIONS))
-    held = cancelled & (batch_action == "hold")
-    outcomes = batch_outcomes(batch_actions, line_batch, line_order, removed, held, policy.archived)
+    action = batch_actions.get_column("action").gather(line_batch.gather(cancelled_lines))
+    removed_lines = cancelled_lines.filter(action.is_in(list(REMOVING_ACTIONS)))
+    held_lines = cancelled_lines.filter(action == "hold")
+    outcomes = batch_outcomes(
+        batch_actions, line_batch, line_order, removed_lines, held_lines, policy.archived
+    )
 
-    def in_order(mask: pl.Series) -> pl.Series:
-        """The positions of the lines under ``mask``, in output order."""
-        return line_order.filter(mask.gather(line_order))
+    def in_order(lines: pl.Series, *, leaving: bool = False) -> pl.Series:
+        """The positions of ``lines`` (or, ``leaving`` them, of every other line), in
+        output order."""
+        marked = pl.repeat(False, line_batch.len(), dtype=pl.Boolean, eager=True).scatter(
+            lines, True
+        )
+        if leaving:
+            marked = ~marked
+        return line_order.filter(marked.gather(line_order))
 
-    def with_batch_facts(mask: pl.Series, *facts: str) -> pl.DataFrame:
-        """The lines under ``mask``, in order, with their batch's status before the run
-        (and action)."""
-        rows = in_order(mask)
+    def with_batch_facts(lines: pl.Series, *facts: str) -> pl.DataFrame:
+        """``lines``, in order, with their batch's status before the run (and action)."""
+        rows = in_order(lines)
         of_batch = batch_actions.select(
             pl.col("canonical_status").alias("batch_status"), "action"
         ).gather(line_batch.gather(rows))
         return pl.concat([take_rows(items, rows), of_batch.select(facts)], how="horizontal")
 
-    removed_items = with_batch_facts(removed, "batch_status", "action")
-    held_items = with_batch_facts(held, "batch_status")
+    removed_items = with_batch_facts(removed_lines, "batch_status", "action")
+    held_items = with_batch_facts(held_lines, "batch_status")
     outputs = Outputs(
-        batch_items=take(items, in_order(~removed)),
+        batch_items=take(items, in_order(removed_lines, leaving=True)),
         removed_items=removed_items,
         held_items=held_items,
         batches=updated_batches(inputs.batches, outcomes),
@@ -271,11 +301,17 @@ def apply_rules(sorted_inputs: SortedInputs, policy: Policy, take: TakeRows = ta
     )
 
 
-def classify_batches(batches: pl.DataFrame, policy: Policy) -> pl.DataFrame:
+def _pool(cancellations: pl.DataFrame, column: str) -> pl.Series:
+    """The distinct values the cancellations give in ``column``, for an ``is_in``."""
+    return cancellations.get_column(column).drop_nulls().unique().implode()
+
+
+def classify_batches(batches: pl.DataFrame, policy: Policy) -> pl.LazyFrame:
     """batch_id, capacity, canonical_status and action for every batch, in input order."""
     return (
-        batches.select("batch_id", "capacity", status_key_expr("status").alias("status_key"))
-        .join(policy_table(policy), on="status_key", how="left", maintain_order="left")
+        batches.lazy()
+        .select("batch_id", "capacity", status_key_expr("status").alias("status_key"))
+        .join(policy_table(policy).lazy(), on="status_key", how="left", maintain_order="left")
         .drop("status_key")
     )
 
@@ -288,20 +324,16 @@ def with_item_id(cancellations: pl.DataFrame) -> pl.DataFrame:
 
 
 def judge_cancellations(
-    cancellations: pl.DataFrame, named_orders: pl.Series, batch_items: pl.DataFrame
+    cancellations: pl.DataFrame, named_orders: pl.Series, batched_under: pl.DataFrame
 ) -> pl.DataFrame:
     """Each cancellation row with ``reason``, the first rejection reason that applies (else
     null), and ``unmatched``: a line cancellation of a known order whose item no batch holds.
 
-    ``named_orders`` holds the order_id of every order some cancellation names.
+    ``named_orders`` holds the order_id of every order some cancellation names;
+    ``batched_under`` the item_id and ``batched_order_id`` of every batch line whose item
+    some cancellation names.
     """
     order_ids = cancellations.get_column("order_id")
-    # Only lines whose item is named by a cancellation matter; find them from the big side.
-    named_items = cancellations.get_column("item_id").drop_nulls()
-    item_ids = batch_items.get_column("item_id")
-    batched_under = batch_items.filter(is_in(item_ids, named_items)).select(
-        "item_id", pl.col("order_id").alias("batched_order_id")
-    )
     return (
         cancellations.with_columns(known_order=order_ids.is_in(named_orders.implode()))
         .join(batched_under, on="item_id", how="left", maintain_order="left")
@@ -326,8 +358,8 @@ def batch_outcomes(
     batch_actions: pl.DataFrame,
     line_batch: pl.Series,
     line_order: pl.Series,
-    removed: pl.Series,
-    held: pl.Series,
+    removed_lines: pl.Series,
+    held_lines: pl.Series,
     archived_status: str,
 ) -> pl.DataFrame:
     """Per batch, in input order: counts before and after, and what the run decided.
@@ -335,38 +367,35 @@ def batch_outcomes(
     In output order (``line_order``) each batch's lines are one run: counting the runs
     is a scan, several times cheaper than a group-by of every line (0.1 s against 0.3 s
     at 5M lines). The removed and held lines, a few, are counted per batch as they are.
+    Batches are rows: each count is scattered to its batch's row, not joined.
     """
-    lines = (
-        line_batch.gather(line_order)
-        .rle()
-        .struct.unnest()
-        .select(pl.col("value").alias(LINE_BATCH), pl.col("len").alias("items_before"))
+    runs = line_batch.gather(line_order).rle().struct.unnest()
+    removed = line_batch.gather(removed_lines).value_counts()
+    held = line_batch.gather(held_lines).value_counts()
+
+    def per_batch(rows: pl.Series, counts: pl.Series) -> pl.Series:
+        zeros = pl.zeros(batch_actions.height, pl.Int64, eager=True)
+        return zeros.scatter(rows, counts.cast(pl.Int64))
+
+    return batch_actions.with_columns(
+        items_before=per_batch(runs.get_column("value"), runs.get_column("len")),
+        items_removed=per_batch(removed.to_series(0), removed.get_column("count")),
+        items_held=per_batch(held.to_series(0), held.get_column("count")),
+    ).with_columns(
+        item_count=pl.col("items_before") - pl.col("items_removed")
+    ).with_columns(
+        archived=(pl.col("items_removed") > 0) & (pl.col("item_count") == 0)
+    ).with_columns(
+        status_after=pl.when(pl.col("archived"))
+        .then(pl.lit(archived_status))
+        .otherwise(pl.col("canonical_status")),
+        queued=(pl.col("action") == "regenerate")
+        & (pl.col("items_removed") > 0)
+        & (pl.col("item_count") > 0),
+        open_slots=pl.when((pl.col("action") == "refill") & ~pl.col("archived"))
+        .then((capacity_number("capacity") - pl.col("item_count")).clip(lower_bound=0))
+        .otherwise(0),
     )
-    removed_lines = line_batch.filter(removed).alias(LINE_BATCH).value_counts(name="items_removed")
-    held_lines = line_batch.filter(held).alias(LINE_BATCH).value_counts(name="items_held")
-    counts = ("items_before", "items_removed", "items_held")
-    outcomes = (
-        batch_actions.with_row_index(LINE_BATCH)
-        .join(lines, on=LINE_BATCH, how="left", maintain_order="left")
-        .join(removed_lines, on=LINE_BATCH, how="left", maintain_order="left")
-        .join(held_lines, on=LINE_BATCH, how="left", maintain_order="left")
-        .drop(LINE_BATCH)
-        .with_columns(pl.col(name).fill_null(0).cast(pl.Int64) for name in counts)
-        .with_columns(item_count=pl.col("items_before") - pl.col("items_removed"))
-        .with_columns(archived=(pl.col("items_removed") > 0) & (pl.col("item_count") == 0))
-        .with_columns(
-            status_after=pl.when(pl.col("archived"))
-            .then(pl.lit(archived_status))
-            .otherwise(pl.col("canonical_status")),
-            queued=(pl.col("action") == "regenerate")
-            & (pl.col("items_removed") > 0)
-            & (pl.col("item_count") > 0),
-            open_slots=pl.when((pl.col("action") == "refill") & ~pl.col("archived"))
-            .then((capacity_number("capacity") - pl.col("item_count")).clip(lower_bound=0))
-            .otherwise(0),
-        )
-    )
-    return outcomes
 
 
 def capacity_number(column: str) -> pl.Expr:
