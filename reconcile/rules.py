@@ -166,6 +166,9 @@ def sort_inputs(inputs: Inputs, links: BatchLinks | None = None) -> SortedInputs
     )
 
 
+# Up to 19 digits fit in 64 bits; the batch row needs some of them.
+MAX_ITEM_DIGITS = 18
+
 # From this many lines a batch on average, sorting each batch's lines apart beats one
 # sort of them all (measured at 5M lines; the two meet at about 8).
 LINES_PER_BATCH_FOR_GROUPS = 8
@@ -174,7 +177,8 @@ LINES_PER_BATCH_FOR_GROUPS = 8
 def lines_in_order(line_batch: pl.Series, item_ids: pl.Series, batches: int) -> pl.Series:
     """The positions of the batch lines in (batch row, item_id) order.
 
-    One multi-key sort compares item_ids wherever batch rows tie, which is more
+    Item ids that are numbers of one length sort as one integer key (``_item_numbers``).
+    Otherwise, one multi-key sort compares item_ids wherever batch rows tie, which is more
     often the more lines a batch holds. Sorting each batch's lines by item_id in a
     group-by, then the batches by row, does less work once batches hold several
     lines; with one or two lines a batch it is several times slower. Measured on
@@ -182,6 +186,14 @@ def lines_in_order(line_batch: pl.Series, item_ids: pl.Series, batches: int) -> 
     0.7 / 1.3 against 3.2 / 5.9; 8 lines 0.9 / 1.8 against 1.0 / 1.7; 15 lines
     0.9 / 1.7 against 0.7 / 1.2; 100 lines 1.3 / 2.6 against 0.5 / 0.8.
     """
+    by_number = _item_numbers(item_ids)
+    if by_number is not None and line_batch.len() and line_batch.null_count() == 0:
+        digits, numbers = by_number
+        rows = line_batch.cast(pl.UInt64)
+        # the largest key, (last row + 1) * 10^digits - 1, must fit in 64 bits
+        if (int(rows.max()) + 1) * 10**digits <= 2**64:  # type: ignore[arg-type]
+            key: pl.Series = rows * 10**digits + numbers
+            return key.arg_sort()
     # A frame of its own, so that no input column's name can clash with the keys'.
     keys = pl.DataFrame([line_batch.alias("batch"), item_ids.alias("item_id")])
     if keys.height < LINES_PER_BATCH_FOR_GROUPS * batches:
@@ -194,6 +206,28 @@ def lines_in_order(line_batch: pl.Series, item_ids: pl.Series, batches: int) -> 
         .get_column("line")
         .explode()
     )
+
+
+def _item_numbers(item_ids: pl.Series) -> tuple[int, pl.Series] | None:
+    """When every item_id is ASCII digits of one length (zero-padded numbers, as exports
+    often give them), their numbers and that length; else None.
+
+    Byte order and numeric order then agree, so (batch row, item_id) order is the order
+    of one integer, batch row * 10^digits + number, where it fits in 64 bits: sorting one
+    integer key took 0.3 s of wall time (0.6 s of CPU) for 5M lines, against 0.7 s (1.3
+    s) for a group-by of each batch's lines and 0.8 s (1.5 s) for two integer keys. The
+    checks cost 0.15 s: one pass, on both cores.
+    """
+    if item_ids.len() == 0 or item_ids.null_count():
+        return None
+    shortest, longest, all_digits = item_ids.to_frame("item_id").select(
+        pl.col("item_id").str.len_bytes().min().alias("shortest"),
+        pl.col("item_id").str.len_bytes().max().alias("longest"),
+        pl.col("item_id").str.contains("^[0-9]+$").all().alias("all_digits"),
+    ).row(0)
+    if shortest != longest or not all_digits or longest > MAX_ITEM_DIGITS:
+        return None
+    return longest, item_ids.cast(pl.UInt64)
 
 
 def apply_rules(sorted_inputs: SortedInputs, policy: Policy, take: TakeRows = take_rows) -> Outputs:

@@ -320,3 +320,49 @@ def test_lines_come_in_batch_then_item_order_by_either_sort(lines: list[tuple[in
     per_batch = lines_in_order(batch_rows, item_ids, batches=0)
     assert one_sort.to_list() == expected
     assert per_batch.to_list() == expected
+
+
+@given(
+    st.integers(1, 18).flatmap(
+        lambda digits: st.lists(
+            st.tuples(
+                st.integers(0, 4),
+                st.integers(0, 10**digits - 1).map(lambda number: str(number).zfill(digits)),
+            ),
+            unique_by=lambda line: line[1],
+        )
+    )
+)
+def test_lines_with_numbered_items_come_in_batch_then_item_order(
+    lines: list[tuple[int, str]],
+) -> None:
+    """It orders batch lines whose item_ids are zero-padded numbers of one length (sorted
+    as one integer key) by batch row, then item_id byte by byte."""
+    batch_rows = pl.Series([row for row, _ in lines], dtype=pl.UInt32)
+    item_ids = pl.Series([item for _, item in lines], dtype=pl.String)
+    expected = sorted(range(len(lines)), key=lambda at: (lines[at][0], lines[at][1].encode()))
+    assert lines_in_order(batch_rows, item_ids, batches=5).to_list() == expected
+
+
+@pytest.mark.parametrize(
+    "item_ids",
+    [
+        ["+1", "01", "10"],  # a sign parses as a number but sorts before digits
+        ["9", "10", "08"],  # numbers of different lengths sort as text
+        ["0" * 19, "1" + "0" * 18, "0" * 18 + "1"],  # too long for one 64-bit key
+        ["١٢", "12", "٠٩"],  # digits of other scripts are not ASCII digits
+    ],
+)
+def test_items_that_are_not_numbers_of_one_length_sort_as_text(item_ids: list[str]) -> None:
+    """It orders item_ids that are not ASCII digits of one length byte by byte."""
+    batch_rows = pl.Series([7] * len(item_ids), dtype=pl.UInt32)
+    expected = sorted(range(len(item_ids)), key=lambda at: item_ids[at].encode())
+    order = lines_in_order(batch_rows, pl.Series(item_ids, dtype=pl.String), batches=8)
+    assert order.to_list() == expected
+
+
+def test_numbered_items_of_a_late_batch_row_sort_as_text_when_the_key_would_overflow() -> None:
+    """It falls back to sorting as text when batch row * 10^digits overflows 64 bits."""
+    batch_rows = pl.Series([2_000_000_000, 2_000_000_000, 3], dtype=pl.UInt32)
+    item_ids = pl.Series(["999999999999999999", "000000000000000001", "5" * 18])
+    assert lines_in_order(batch_rows, item_ids, batches=2_000_000_001).to_list() == [2, 1, 0]
