@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reconcile.policy import default_policy, load_policy
-from reconcile.rules import Inputs, Outputs, lines_in_order, reconcile
+from reconcile.rules import Inputs, Outputs, byte_order_key, in_id_order, lines_in_order, reconcile
 
 
 def frame(header: str, *rows: str) -> pl.DataFrame:
@@ -366,3 +366,38 @@ def test_numbered_items_of_a_late_batch_row_sort_as_text_when_the_key_would_over
     batch_rows = pl.Series([2_000_000_000, 2_000_000_000, 3], dtype=pl.UInt32)
     item_ids = pl.Series(["999999999999999999", "000000000000000001", "5" * 18])
     assert lines_in_order(batch_rows, item_ids, batches=2_000_000_001).to_list() == [2, 1, 0]
+
+
+@given(
+    st.integers(0, 12).flatmap(
+        lambda length: st.lists(
+            st.text(alphabet="Oo0é9\x00", min_size=length, max_size=length), unique=True
+        )
+    ),
+    st.sampled_from(["", "O", "OR-", "é"]),
+)
+def test_frames_come_in_id_order_whatever_the_ids(ids: list[str], head: str) -> None:
+    """It sorts a frame by its unique text ids byte by byte, whether or not the ids can be
+    ordered by an integer key (one length, all but the last eight bytes shared)."""
+    ids = [head + name for name in ids]
+    frame = pl.DataFrame(
+        {"id": ids, "row": range(len(ids))}, schema={"id": pl.String, "row": pl.Int64}
+    )
+    expected = sorted(ids, key=str.encode)
+    assert in_id_order(frame, "id").get_column("id").to_list() == expected
+
+
+@pytest.mark.parametrize(
+    ("ids", "keyed"),
+    [
+        (["O01810973", "O00000001"], True),  # one length, the head shared
+        (["12345678", "02345678"], True),  # eight bytes: nothing needs sharing
+        (["A1", "B2"], False),  # shorter than a key
+        (["AX0000001", "BX0000000"], False),  # the first byte differs
+        (["O1234567", "O12345678"], False),  # lengths differ
+    ],
+)
+def test_ids_get_an_integer_key_only_when_it_orders_them(ids: list[str], keyed: bool) -> None:
+    """It gives an integer key exactly when ids have one length and share all but their
+    last eight bytes."""
+    assert (byte_order_key(pl.Series(ids)) is not None) is keyed
