@@ -254,23 +254,29 @@ def _item_numbers(item_ids: pl.Series) -> tuple[int, pl.Series] | None:
     Byte order and numeric order then agree, so (batch row, item_id) order is the order
     of one integer, batch row * 10^digits + number, where it fits in 64 bits: sorting one
     integer key took 0.3 s of wall time (0.6 s of CPU) for 5M lines, against 0.7 s (1.3
-    s) for a group-by of each batch's lines and 0.8 s (1.5 s) for two integer keys. The
-    checks cost 0.15 s: one pass, on both cores.
+    s) for a group-by of each batch's lines and 0.8 s (1.5 s) for two integer keys.
+
+    Polars reads a text as an unsigned integer only when it is ASCII digits after an
+    optional ``+`` (tests pin this), and a ``+`` sorts before every digit, so the ids are
+    all digits when every one reads as a number and the lowest does not start with
+    ``+``: 0.07 s for 5M ids, against 0.23 s for a regex.
     """
     if item_ids.len() == 0 or item_ids.null_count():
         return None
-    shortest, longest, all_digits = (
+    numbers = item_ids.cast(pl.UInt64, strict=False)
+    if numbers.null_count() or str(item_ids.min()).startswith("+"):
+        return None
+    shortest, longest = (
         item_ids.to_frame("item_id")
         .select(
             pl.col("item_id").str.len_bytes().min().alias("shortest"),
             pl.col("item_id").str.len_bytes().max().alias("longest"),
-            pl.col("item_id").str.contains("^[0-9]+$").all().alias("all_digits"),
         )
         .row(0)
     )
-    if shortest != longest or not all_digits or longest > MAX_ITEM_DIGITS:
+    if shortest != longest or longest > MAX_ITEM_DIGITS:
         return None
-    return longest, item_ids.cast(pl.UInt64)
+    return longest, numbers
 
 
 def apply_rules(sorted_inputs: SortedInputs, policy: Policy, take: TakeRows = take_rows) -> Outputs:

@@ -351,6 +351,8 @@ def test_lines_with_numbered_items_come_in_batch_then_item_order(
         ["9", "10", "08"],  # numbers of different lengths sort as text
         ["0" * 19, "1" + "0" * 18, "0" * 18 + "1"],  # too long for one 64-bit key
         ["١٢", "12", "٠٩"],  # digits of other scripts are not ASCII digits
+        ["+12", "012", "+01"],  # a sign at the front of each
+        [" 12", "012", "12 "],  # spaces
     ],
 )
 def test_items_that_are_not_numbers_of_one_length_sort_as_text(item_ids: list[str]) -> None:
@@ -401,3 +403,11 @@ def test_ids_get_an_integer_key_only_when_it_orders_them(ids: list[str], keyed: 
     """It gives an integer key exactly when ids have one length and share all but their
     last eight bytes."""
     assert (byte_order_key(pl.Series(ids)) is not None) is keyed
+
+
+def test_polars_reads_as_unsigned_integers_only_ascii_digits_after_an_optional_plus() -> None:
+    """Polars' text-to-integer cast, on which the lines' integer key relies, refuses
+    anything but ASCII digits after an optional plus sign."""
+    refused = [" 1", "1 ", "1_0", "-1", "-0", "0x1", "1e3", "1.0", "١", "", "+", "1+", "٣"]
+    cast = pl.Series([*refused, "+7", "007"]).cast(pl.UInt64, strict=False).to_list()
+    assert cast == [None] * len(refused) + [7, 7]
