@@ -15,6 +15,7 @@ straight into the output they belong to.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import polars as pl
@@ -334,8 +335,20 @@ def apply_rules(sorted_inputs: SortedInputs, policy: Policy, take: TakeRows = ta
     action = batch_actions.get_column("action").gather(line_batch.gather(cancelled_lines))
     removed_lines = cancelled_lines.filter(action.is_in(list(REMOVING_ACTIONS)))
     held_lines = cancelled_lines.filter(action == "hold")
-    outcomes = batch_outcomes(
-        batch_actions, line_batch, line_order, removed_lines, held_lines, policy.archived
+    # The per-batch counts and the orders' update are made on one thread while this one
+    # gathers the lines: each is mostly single-threaded Polars work, without the GIL.
+    beside = ThreadPoolExecutor(max_workers=1)
+    counting = beside.submit(
+        batch_outcomes,
+        batch_actions,
+        line_batch,
+        line_order,
+        removed_lines,
+        held_lines,
+        policy.archived,
+    )
+    updating = beside.submit(
+        updated_orders, inputs.orders, named_rows, cancelled_orders, policy.cancelled
     )
 
     def in_order(lines: pl.Series, *, leaving: bool = False) -> pl.Series:
@@ -356,10 +369,13 @@ def apply_rules(sorted_inputs: SortedInputs, policy: Policy, take: TakeRows = ta
         ).gather(line_batch.gather(rows))
         return pl.concat([take_rows(items, rows), of_batch.select(facts)], how="horizontal")
 
-    removed_items = with_batch_facts(removed_lines, "batch_status", "action")
-    held_items = with_batch_facts(held_lines, "batch_status")
+    with beside:
+        removed_items = with_batch_facts(removed_lines, "batch_status", "action")
+        held_items = with_batch_facts(held_lines, "batch_status")
+        kept_items = take(items, in_order(removed_lines, leaving=True))
+        outcomes, orders = counting.result(), updating.result()
     outputs = Outputs(
-        batch_items=take(items, in_order(removed_lines, leaving=True)),
+        batch_items=kept_items,
         removed_items=removed_items,
         held_items=held_items,
         batches=updated_batches(inputs.batches, outcomes),
@@ -373,7 +389,7 @@ def apply_rules(sorted_inputs: SortedInputs, policy: Policy, take: TakeRows = ta
         archive_list=outcomes.filter(pl.col("archived")).select(
             "batch_id", pl.col("canonical_status").alias("previous_status"), "items_removed"
         ),
-        orders=updated_orders(inputs.orders, named_rows, cancelled_orders, policy.cancelled),
+        orders=orders,
         rejected_cancellations=rejected_rows(judged, inputs.cancellations.columns),
         unmatched_cancellations=unmatched_rows(judged, inputs.cancellations.columns),
         batch_outcomes=outcomes,
