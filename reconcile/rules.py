@@ -175,6 +175,25 @@ def in_id_order(frame: pl.DataFrame, column: str) -> pl.DataFrame:
     return frame.lazy().sort(column).collect(engine="streaming").rechunk()
 
 
+def ascending(key: pl.Series) -> pl.Series:
+    """The positions of ``key``'s values in ascending order (unique values: a total order).
+
+    Polars' streaming sort of the key beside its positions took 0.23 s of wall time
+    (0.41 s of CPU) for 5M batch lines' keys, against 0.31 s (0.59 s) for ``arg_sort``;
+    for 2.5M orders' keys it lost (0.19 s against 0.13 s), so they use ``arg_sort``.
+    """
+    return (
+        key.to_frame("key")
+        .with_row_index("at")
+        .lazy()
+        .sort("key")
+        .select("at")
+        .collect(engine="streaming")
+        .to_series()
+        .rechunk()
+    )
+
+
 def byte_order_key(ids: pl.Series) -> pl.Series | None:
     """A 64-bit integer per id, in the ids' byte order, when every id has one length and
     all but its last eight bytes in common (ids like ``O01810973``); else None.
@@ -233,7 +252,7 @@ def lines_in_order(line_batch: pl.Series, item_ids: pl.Series, batches: int) -> 
         # the largest key, (last row + 1) * 10^digits - 1, must fit in 64 bits
         if (int(rows.max()) + 1) * 10**digits <= 2**64:  # type: ignore[arg-type]
             key: pl.Series = rows * 10**digits + numbers
-            return key.arg_sort()
+            return ascending(key)
     # A frame of its own, so that no input column's name can clash with the keys'.
     keys = pl.DataFrame([line_batch.alias("batch"), item_ids.alias("item_id")])
     if keys.height < LINES_PER_BATCH_FOR_GROUPS * batches:
