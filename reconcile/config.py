@@ -1,10 +1,9 @@
-"""``reconcile.toml``: its schema, path resolution, globs, and precedence over defaults.
+"""``reconcile.toml``: path resolution, globs, and precedence over defaults.
 
-The file's shape is declared as pydantic models (unknown keys and wrong types are
-refused, never ignored), built from the contract so that its ``[columns.*]`` keys
-are exactly the contract's columns. ``resolve`` combines the command line, the
-file and the defaults (in that order of precedence) into one ``Settings``:
-the input files, the column names, the policy and values, the output options.
+The file's schema lives in ``config_file`` (pydantic models), imported only when a
+file is given. ``resolve`` combines the command line, the file and the defaults (in
+that order of precedence) into one ``Settings``: the input files, the column names,
+the policy and values, the output options.
 
 Paths in the file are relative to the file's own folder (cron starts in $HOME),
 input patterns to ``[inputs] folder``; paths on the command line are relative to
@@ -19,27 +18,15 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
-
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    create_model,
-    model_validator,
-)
+from typing import Any
 
 from reconcile.contract import (
     BATCH_ITEMS,
     BATCHES,
     CANCELLATIONS,
     INPUTS,
-    JOB_COLUMNS,
     ORDERS,
     InputFile,
-    trim,
 )
 from reconcile.errors import MissingInputError, UsageError
 from reconcile.policy import (
@@ -47,7 +34,6 @@ from reconcile.policy import (
     CANCELLED,
     Policy,
     load_policy,
-    read_toml,
     with_actions,
     with_values,
 )
@@ -56,81 +42,25 @@ ENVIRONMENT_VARIABLE = "RECONCILE_CONFIG"
 DEFAULT_KEEP = 3
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+@dataclass(frozen=True)
+class FileSettings:
+    """What a configuration file sets, each key read by ``config_file.load_config``; the
+    defaults are a run's without a file (a test checks an empty file gives the same)."""
 
-
-def _one_or_many(value: object) -> object:
-    return [value] if isinstance(value, str) else value
-
-
-class InputsSection(_Section):
     folder: str | None = None
-    orders: str | None = None
-    batches: str | None = None
-    batch_items: str | None = None
-    cancellations: Annotated[list[str], BeforeValidator(_one_or_many)] | None = None
-    pick: Literal["only", "last"] = "only"
+    # input role (orders, batches, batch_items) -> the file pattern in [inputs], if set
+    patterns: Mapping[str, str] = field(default_factory=dict)
+    cancellations: tuple[str, ...] | None = None
+    pick: str = "only"
     ready_file: str | None = None
-
-
-class OutputSection(_Section):
-    folder: str | None = None
-    keep: int | None = Field(default=None, ge=0)
-    wait: float | None = Field(default=None, ge=0)
-
-
-class ValuesSection(_Section):
-    order_cancelled: str = Field(default=CANCELLED, min_length=1)
-    batch_archived: str = Field(default=ARCHIVED, min_length=1)
-
-
-class _FileColumns(_Section):
-    """contract column -> the export's header, for one input file."""
-
-    @model_validator(mode="after")
-    def _one_header_per_column(self) -> _FileColumns:
-        seen: dict[str, str] = {}
-        for column, header in self.mapping().items():
-            name = trim(header)
-            if not name:
-                raise ValueError(f"{column} maps to an empty header")
-            if name in JOB_COLUMNS:
-                raise ValueError(
-                    f'{column} = "{header}" names a column the job writes itself; '
-                    f"map it to the export's own header"
-                )
-            if name in seen:
-                raise ValueError(
-                    f'{seen[name]} and {column} both map to the header "{name}"; '
-                    "each column needs its own header"
-                )
-            seen[name] = column
-        return self
-
-    def mapping(self) -> dict[str, str]:
-        return {name: value for name, value in self.model_dump().items() if value is not None}
-
-
-def _columns_model(file: InputFile) -> type[_FileColumns]:
-    fields: dict[str, Any] = {name: (str | None, None) for name in file.columns}
-    return create_model(f"{file.role}_columns", __base__=_FileColumns, **fields)
-
-
-COLUMN_MODELS = {file.role: _columns_model(file) for file in INPUTS}
-ColumnsSection = create_model(
-    "ColumnsSection",
-    __base__=_Section,
-    **{role: (model, model()) for role, model in COLUMN_MODELS.items()},  # type: ignore[call-overload]
-)
-
-
-class ConfigFile(_Section):
-    inputs: InputsSection = InputsSection()
-    output: OutputSection = OutputSection()
+    out_folder: str | None = None
+    keep: int | None = None
+    wait: float | None = None
     actions: dict[str, Any] | None = None
-    columns: ColumnsSection = ColumnsSection()  # type: ignore[valid-type]
-    values: ValuesSection = ValuesSection()
+    order_cancelled: str = CANCELLED
+    batch_archived: str = ARCHIVED
+    # input role -> contract column -> the export's header, for mapped columns
+    columns: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -201,40 +131,17 @@ def config_path(option: Path | None, environ: Mapping[str, str] = os.environ) ->
     return Path(named) if named else None
 
 
-def load_config(path: Path) -> ConfigFile:
-    """The file at ``path``, validated; ``UsageError`` (exit 2) naming the file and key."""
-    where = f"configuration file {path}"
-    _, document = read_toml(path, where)
-    try:
-        return ConfigFile.model_validate(document)
-    except ValidationError as error:
-        raise UsageError(
-            f"{where}: " + "; ".join(_describe(item) for item in error.errors())
-        ) from None
-
-
-def _describe(error: Any) -> str:
-    """One pydantic error in the file's own words: the dotted key, what is wrong, the value."""
-    location = [str(part) for part in error["loc"]]
-    key = ".".join(location)
-    if error["type"] == "extra_forbidden":
-        section = ".".join(location[:-1])
-        return f"unknown key {key}" + (f" (not a key of [{section}])" if section else "")
-    if error["type"] == "value_error":
-        message = str(error["msg"]).removeprefix("Value error, ")
-        return f"[{key}] {message}" if key else message
-    value = error.get("input")
-    shown = f'"{value}"' if isinstance(value, str) else repr(value)
-    return f"key {key} = {shown}: {error['msg'].lower()}"
-
-
 def resolve(options: Options) -> Settings:
     """The command line over the configuration file over the defaults."""
     path = options.config_file
-    loaded = load_config(path) if path is not None else ConfigFile()
+    if path is not None:
+        from reconcile.config_file import load_config
+
+        loaded = load_config(path)
+    else:
+        loaded = FileSettings()
     base = path.parent if path is not None else Path()
     where = f"configuration file {path}"
-    inputs = loaded.inputs
 
     if options.policy_file is not None:
         policy = load_policy(options.policy_file)
@@ -243,22 +150,22 @@ def resolve(options: Options) -> Settings:
     else:
         policy = load_policy(None)
     policy = with_values(
-        policy, loaded.values.order_cancelled, loaded.values.batch_archived, f"{where}: [values]"
+        policy, loaded.order_cancelled, loaded.batch_archived, f"{where}: [values]"
     )
 
-    folder = options.input_dir or (_in(base, inputs.folder) if inputs.folder else None)
+    folder = options.input_dir or (_in(base, loaded.folder) if loaded.folder else None)
     if folder is not None and not folder.is_dir():
         raise MissingInputError(f"the input folder {folder} does not exist (or is not a folder)")
     paths: dict[str, tuple[Path, ...]] = {}
     picked: dict[str, int] = {}
     for file in (ORDERS, BATCHES, BATCH_ITEMS):
         given = options.files.get(file.role)
-        pattern: str | None = getattr(inputs, file.role)
+        pattern = loaded.patterns.get(file.role)
         if given is not None:
             paths[file.name] = (given,)
         elif pattern is not None:
             matches = _matches(folder or base, pattern)
-            paths[file.name] = (_one_of(file, pattern, matches, inputs.pick),)
+            paths[file.name] = (_one_of(file, pattern, matches, loaded.pick),)
             if len(matches) > 1:
                 picked[file.name] = len(matches)
         elif folder is not None:
@@ -267,28 +174,24 @@ def resolve(options: Options) -> Settings:
             raise UsageError(
                 f"no input folder given and no {file.option} FILE: give INPUT_DIR or {file.option}"
             )
-    paths[CANCELLATIONS.name] = _cancellation_paths(options, inputs, folder or base, folder)
+    paths[CANCELLATIONS.name] = _cancellation_paths(options, loaded, folder or base, folder)
 
-    ready_name = options.ready_file or inputs.ready_file
+    ready_name = options.ready_file or loaded.ready_file
     ready_file = None
     if ready_name is not None:
         ready_file = (folder or base) / ready_name
 
-    out_folder = options.out or (_in(base, loaded.output.folder) if loaded.output.folder else None)
+    out_folder = options.out or (_in(base, loaded.out_folder) if loaded.out_folder else None)
     headers = Headers(
-        {
-            file.name: mapping
-            for file in INPUTS
-            if (mapping := getattr(loaded.columns, file.role).mapping())
-        }
+        {file.name: loaded.columns[file.role] for file in INPUTS if file.role in loaded.columns}
     )
     return Settings(
         sources=Sources(paths, picked, ready_file),
         headers=headers,
         policy=policy,
         out=out_folder,
-        keep=_first(options.keep, loaded.output.keep, DEFAULT_KEEP),
-        wait=_first(options.wait, loaded.output.wait, 0.0),
+        keep=_first(options.keep, loaded.keep, DEFAULT_KEEP),
+        wait=_first(options.wait, loaded.wait, 0.0),
     )
 
 
@@ -323,15 +226,15 @@ def _one_of(file: InputFile, pattern: str, matches: list[Path], pick: str) -> Pa
 
 
 def _cancellation_paths(
-    options: Options, inputs: InputsSection, base: Path, folder: Path | None
+    options: Options, loaded: FileSettings, base: Path, folder: Path | None
 ) -> tuple[Path, ...]:
     """--cancellations (replacing the configured list), else the configured patterns, else
     cancellations.csv in the input folder; then --extra-cancellations."""
     if options.cancellations:
         chosen = list(options.cancellations)
-    elif inputs.cancellations is not None:
+    elif loaded.cancellations is not None:
         chosen = []
-        for pattern in inputs.cancellations:
+        for pattern in loaded.cancellations:
             matches = _matches(base, pattern)
             if not matches:
                 raise MissingInputError(

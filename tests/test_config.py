@@ -7,12 +7,15 @@ import io
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from reconcile import pipeline
-from reconcile.config import Options, resolve
+from reconcile.config import FileSettings, Options, resolve
+from reconcile.config_file import load_config
 from reconcile.contract import INPUTS, JOB_COLUMNS, InputFile
 from reconcile.errors import InputChangedError
 from tests.conftest import EXAMPLE, GOLDEN, ROOT, invoke, snapshot, write_folder
@@ -457,3 +460,21 @@ def test_check_ignores_output_and_run_takes_keep_from_the_file(tmp_path: Path) -
     assert len(list((tmp_path / ".out.reconcile" / "runs").iterdir())) == 1
     assert invoke("run", "--config", path, "-q", "--keep", "1").exit_code == 0
     assert len(list((tmp_path / ".out.reconcile" / "runs").iterdir())) == 2
+
+
+def test_an_empty_configuration_file_sets_what_no_file_sets(tmp_path: Path) -> None:
+    """It reads an empty configuration file as every default, the same settings a run
+    without a file uses (so the two lists of defaults cannot drift apart)."""
+    assert load_config(write_config(tmp_path, "")) == FileSettings()
+
+
+@pytest.mark.subprocess
+def test_a_run_without_a_configuration_file_does_not_import_pydantic() -> None:
+    """It resolves a run's settings without importing pydantic when no configuration file
+    is given (importing it and building the file's models took 0.1 s of every run)."""
+    code = (
+        "import sys; from pathlib import Path; from reconcile.config import Options, resolve; "
+        f"resolve(Options(input_dir=Path({str(EXAMPLE)!r}))); print('pydantic' in sys.modules)"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert found.stdout == "False\n"

@@ -1,0 +1,154 @@
+"""The configuration file's schema: pydantic models, read only when a file is given.
+
+Unknown keys and wrong types are refused, never ignored; the ``[columns.*]`` keys are
+built from the contract, so they are exactly its columns. ``load_config`` gives the
+file's settings as ``config.FileSettings``. Importing pydantic and building these models
+takes about 0.1 s, which a run without a configuration file does not pay.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    model_validator,
+)
+
+from reconcile.config import FileSettings
+from reconcile.contract import BATCH_ITEMS, BATCHES, INPUTS, JOB_COLUMNS, ORDERS, InputFile, trim
+from reconcile.errors import UsageError
+from reconcile.policy import ARCHIVED, CANCELLED, read_toml
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def _one_or_many(value: object) -> object:
+    return [value] if isinstance(value, str) else value
+
+
+class InputsSection(_Section):
+    folder: str | None = None
+    orders: str | None = None
+    batches: str | None = None
+    batch_items: str | None = None
+    cancellations: Annotated[list[str], BeforeValidator(_one_or_many)] | None = None
+    pick: Literal["only", "last"] = "only"
+    ready_file: str | None = None
+
+
+class OutputSection(_Section):
+    folder: str | None = None
+    keep: int | None = Field(default=None, ge=0)
+    wait: float | None = Field(default=None, ge=0)
+
+
+class ValuesSection(_Section):
+    order_cancelled: str = Field(default=CANCELLED, min_length=1)
+    batch_archived: str = Field(default=ARCHIVED, min_length=1)
+
+
+class _FileColumns(_Section):
+    """contract column -> the export's header, for one input file."""
+
+    @model_validator(mode="after")
+    def _one_header_per_column(self) -> _FileColumns:
+        seen: dict[str, str] = {}
+        for column, header in self.mapping().items():
+            name = trim(header)
+            if not name:
+                raise ValueError(f"{column} maps to an empty header")
+            if name in JOB_COLUMNS:
+                raise ValueError(
+                    f'{column} = "{header}" names a column the job writes itself; '
+                    f"map it to the export's own header"
+                )
+            if name in seen:
+                raise ValueError(
+                    f'{seen[name]} and {column} both map to the header "{name}"; '
+                    "each column needs its own header"
+                )
+            seen[name] = column
+        return self
+
+    def mapping(self) -> dict[str, str]:
+        return {name: value for name, value in self.model_dump().items() if value is not None}
+
+
+def _columns_model(file: InputFile) -> type[_FileColumns]:
+    fields: dict[str, Any] = {name: (str | None, None) for name in file.columns}
+    return create_model(f"{file.role}_columns", __base__=_FileColumns, **fields)
+
+
+COLUMN_MODELS = {file.role: _columns_model(file) for file in INPUTS}
+ColumnsSection = create_model(
+    "ColumnsSection",
+    __base__=_Section,
+    **{role: (model, model()) for role, model in COLUMN_MODELS.items()},  # type: ignore[call-overload]
+)
+
+
+class ConfigFile(_Section):
+    inputs: InputsSection = InputsSection()
+    output: OutputSection = OutputSection()
+    actions: dict[str, Any] | None = None
+    columns: ColumnsSection = ColumnsSection()  # type: ignore[valid-type]
+    values: ValuesSection = ValuesSection()
+
+
+def load_config(path: Path) -> FileSettings:
+    """The file at ``path``, validated; ``UsageError`` (exit 2) naming the file and key."""
+    where = f"configuration file {path}"
+    _, document = read_toml(path, where)
+    try:
+        loaded = ConfigFile.model_validate(document)
+    except ValidationError as error:
+        raise UsageError(
+            f"{where}: " + "; ".join(_describe(item) for item in error.errors())
+        ) from None
+    inputs = loaded.inputs
+    return FileSettings(
+        folder=inputs.folder,
+        patterns={
+            file.role: pattern
+            for file in (ORDERS, BATCHES, BATCH_ITEMS)
+            if (pattern := getattr(inputs, file.role)) is not None
+        },
+        cancellations=tuple(inputs.cancellations) if inputs.cancellations is not None else None,
+        pick=inputs.pick,
+        ready_file=inputs.ready_file,
+        out_folder=loaded.output.folder,
+        keep=loaded.output.keep,
+        wait=loaded.output.wait,
+        actions=loaded.actions,
+        order_cancelled=loaded.values.order_cancelled,
+        batch_archived=loaded.values.batch_archived,
+        columns={
+            file.role: mapping
+            for file in INPUTS
+            if (mapping := getattr(loaded.columns, file.role).mapping())
+        },
+    )
+
+
+def _describe(error: Any) -> str:
+    """One pydantic error in the file's own words: the dotted key, what is wrong, the value."""
+    location = [str(part) for part in error["loc"]]
+    key = ".".join(location)
+    if error["type"] == "extra_forbidden":
+        section = ".".join(location[:-1])
+        return f"unknown key {key}" + (f" (not a key of [{section}])" if section else "")
+    if error["type"] == "value_error":
+        message = str(error["msg"]).removeprefix("Value error, ")
+        return f"[{key}] {message}" if key else message
+    value = error.get("input")
+    shown = f'"{value}"' if isinstance(value, str) else repr(value)
+    return f"key {key} = {shown}: {error['msg'].lower()}"
