@@ -203,19 +203,10 @@ def byte_order_key(ids: pl.Series) -> pl.Series | None:
     orders by that key and gathering them took 0.3 s of wall time (0.5 s of CPU),
     against 0.53 s (1.0 s) for Polars' streaming sort on the text.
     """
-    if ids.len() == 0 or ids.null_count():
+    length = _one_length(ids)
+    if length is None or length < KEY_BYTES:
         return None
-    shortest, longest = (
-        ids.to_frame("id")
-        .select(
-            pl.col("id").str.len_bytes().min().alias("shortest"),
-            pl.col("id").str.len_bytes().max().alias("longest"),
-        )
-        .row(0)
-    )
-    if shortest != longest or longest < KEY_BYTES:
-        return None
-    head = longest - KEY_BYTES
+    head = length - KEY_BYTES
     if str(ids.min()).encode()[:head] != str(ids.max()).encode()[:head]:
         return None
     tails = ids.cast(pl.Binary).bin.tail(KEY_BYTES)
@@ -281,22 +272,28 @@ def _item_numbers(item_ids: pl.Series) -> tuple[int, pl.Series] | None:
     all digits when every one reads as a number and the lowest does not start with
     ``+``: 0.07 s for 5M ids, against 0.23 s for a regex.
     """
-    if item_ids.len() == 0 or item_ids.null_count():
+    length = _one_length(item_ids)
+    if length is None or length > MAX_ITEM_DIGITS:
         return None
     numbers = item_ids.cast(pl.UInt64, strict=False)
     if numbers.null_count() or str(item_ids.min()).startswith("+"):
         return None
+    return length, numbers
+
+
+def _one_length(ids: pl.Series) -> int | None:
+    """The length in bytes of every id, when there are ids, none null, all of one length."""
+    if ids.len() == 0 or ids.null_count():
+        return None
     shortest, longest = (
-        item_ids.to_frame("item_id")
+        ids.to_frame("id")
         .select(
-            pl.col("item_id").str.len_bytes().min().alias("shortest"),
-            pl.col("item_id").str.len_bytes().max().alias("longest"),
+            pl.col("id").str.len_bytes().min().alias("shortest"),
+            pl.col("id").str.len_bytes().max().alias("longest"),
         )
         .row(0)
     )
-    if shortest != longest or longest > MAX_ITEM_DIGITS:
-        return None
-    return longest, numbers
+    return int(longest) if shortest == longest else None
 
 
 def apply_rules(sorted_inputs: SortedInputs, policy: Policy, take: TakeRows = take_rows) -> Outputs:
