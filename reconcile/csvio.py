@@ -28,14 +28,13 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import re
 import sys
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import IO, Literal, cast
 
 import polars as pl
 
@@ -406,11 +405,13 @@ def _read_quoted(
         frame = pl.read_csv(data, quote_char='"', infer_schema=False, has_header=True)
     except pl.exceptions.PolarsError:
         return None
-    written = io.BytesIO()
-    # The streaming sink: the same bytes as write_csv, 0.36 s against 0.42 s for 2.5M orders.
-    frame.lazy().sink_csv(written, quote_style="necessary", line_terminator=line_end)
     expected = data if data.endswith(line_end.encode()) else data + line_end.encode()
-    if written.getvalue() != expected:  # bytes compare with memcmp; a memoryview's does not
+    written = _SameBytes(expected)
+    # The streaming sink: the same bytes as write_csv, 0.36 s against 0.42 s for 2.5M orders.
+    # (Polars only calls its write and flush.)
+    sink = cast(IO[bytes], written)
+    frame.lazy().sink_csv(sink, quote_style="necessary", line_terminator=line_end)
+    if not written.same_as_expected():
         return None
     # Polars reads a quoted empty field ("") as an empty string; the contract, and every
     # other path, read it as an empty value, like an unquoted empty field. (Asking the
@@ -434,6 +435,31 @@ def _read_quoted(
         (pl.lit(2, pl.Int64) + pl.int_range(pl.len()) + breaks.cum_sum() - breaks).alias("line")
     )
     return _finish(label, frame, lines.to_series(), header)
+
+
+class _SameBytes:
+    """A writable file that keeps nothing: it only compares what is written with
+    ``expected``. Writing the frame back into a ``BytesIO`` and comparing took 0.30-0.35 s
+    for 2.5M orders, this 0.24-0.30 s: no buffer grown by copies, no copy of it to compare,
+    and 85 MB less memory."""
+
+    def __init__(self, expected: bytes) -> None:
+        self.expected = expected
+        self.position = 0
+        self.same = True
+
+    def write(self, chunk: bytes) -> int:
+        if self.same:
+            # startswith at an offset compares in place (memcmp), without a slice's copy
+            self.same = self.expected.startswith(bytes(chunk), self.position)
+        self.position += len(chunk)
+        return len(chunk)
+
+    def flush(self) -> None:
+        pass
+
+    def same_as_expected(self) -> bool:
+        return self.same and self.position == len(self.expected)
 
 
 def _read_lines(label: str, data: bytes) -> ReadResult:

@@ -21,6 +21,7 @@ from reconcile.csvio import (
     _read_quoted,
     _read_unquoted,
     _read_with_csv_module,
+    _SameBytes,
     decoded,
     read_csv_table,
     write_csv,
@@ -321,6 +322,35 @@ def test_the_fast_paths_agree_with_the_exact_csv_path_on_quoted_files(
     assert fast.table.frame.equals(exact.table.frame, null_equal=True)
     rows_index = pl.Series(range(fast.table.frame.height))
     assert fast.table.line_of(rows_index).to_list() == exact.table.line_of(rows_index).to_list()
+
+
+@pytest.mark.parametrize(
+    ("chunks", "same"),
+    [
+        ([b"a,b\n", b"1,2\n"], True),
+        ([b"a,b\n1,", b"2\n"], True),
+        ([b"a,b\n", b"1,3\n"], False),
+        ([b"a,b\n"], False),
+        ([b"a,b\n", b"1,2\n", b"3"], False),
+        ([b"a,b\n", b"1,2\n", b""], True),
+    ],
+    ids=["equal", "split-elsewhere", "differs", "shorter", "longer", "empty-write"],
+)
+def test_the_write_back_proof_compares_every_byte_and_the_length(
+    chunks: list[bytes], same: bool
+) -> None:
+    """It holds the written bytes equal to the file only when every chunk matches the
+    file at its place and together they are exactly as long."""
+    written = _SameBytes(b"a,b\n1,2\n")
+    for chunk in chunks:
+        assert written.write(chunk) == len(chunk)
+    assert written.same_as_expected() is same
+
+
+def test_the_rfc_path_refuses_a_file_quoted_more_than_needed() -> None:
+    """It leaves a file whose quoting is not minimal to the exact path."""
+    assert _read_quoted("f.csv", b'a,b\n"x",y\n') is None
+    assert _read_quoted("f.csv", b'a,b\n"x,1",y\n') is not None
 
 
 def test_our_own_outputs_take_a_fast_path() -> None:
