@@ -540,4 +540,19 @@ def _errors_to_exit(debug: bool, report_file: Path | None) -> Iterator[None]:
 
 
 def main() -> None:
-    cli(prog_name="reconcile")
+    """The ``reconcile`` program (``CliRunner`` calls ``cli`` instead, and keeps its process)."""
+    try:
+        cli(prog_name="reconcile")
+    except SystemExit as done:
+        if done.code is not None and not isinstance(done.code, int):
+            raise  # a message to print: Python prints it and exits with status 1
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except OSError:
+            raise done from None  # let Python report it as it would
+        # Every output is written, closed and published, every lock released, every
+        # thread joined by now: ending the process at once skips only Python's own
+        # teardown, 0.08-0.12 s after a 5M-line run, spent finalizing what is about
+        # to vanish anyway.
+        os._exit(done.code or 0)

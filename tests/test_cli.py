@@ -6,6 +6,8 @@ import json
 import re
 import shlex
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -494,3 +496,40 @@ def test_timings_prints_each_stages_wall_and_cpu_time_then_the_total(tmp_path: P
     ]
     for line in lines:
         assert re.fullmatch(rf"timing: [a-z ]{{16}}{number}  CPU{number}", line), line
+
+
+@pytest.mark.subprocess
+@pytest.mark.parametrize(
+    ("arguments", "status", "stdout_end", "stderr"),
+    [
+        (["run", EXAMPLE, "--out", "{out}"], 0, "outputs written to {out}\n", ""),
+        (
+            ["run", "{tmp}/missing", "--out", "{out}"],
+            66,
+            "",
+            "reconcile: the input folder {tmp}/missing does not exist (or is not a folder)\n",
+        ),
+    ],
+    ids=["written", "no-input"],
+)
+def test_the_program_ends_with_the_commands_status_and_all_its_output(
+    tmp_path: Path, arguments: list[str | Path], status: int, stdout_end: str, stderr: str
+) -> None:
+    """It exits, as a program, with the command's status once its output is flushed (it
+    skips Python's teardown): the whole summary on a pipe, the whole error message."""
+    out = tmp_path / "out"
+
+    def filled(text: str) -> str:
+        return text.format(out=out, tmp=tmp_path)
+
+    ended = subprocess.run(
+        [sys.executable, "-m", "reconcile", *(filled(str(a)) for a in arguments)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ended.returncode == status
+    assert ended.stdout.endswith(filled(stdout_end))
+    assert ended.stderr == filled(stderr)
+    if status == 0:
+        assert snapshot(out) == snapshot(GOLDEN / "example")
