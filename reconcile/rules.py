@@ -367,15 +367,23 @@ def apply_rules(sorted_inputs: SortedInputs, policy: Policy, take: TakeRows = ta
         updated_orders, inputs.orders, named_rows, cancelled_orders, policy.cancelled
     )
 
-    def in_order(lines: pl.Series, *, leaving: bool = False) -> pl.Series:
-        """The positions of ``lines`` (or, ``leaving`` them, of every other line), in
-        output order."""
-        marked = pl.repeat(False, line_batch.len(), dtype=pl.Boolean, eager=True).scatter(
-            lines, True
+    def in_order(few_lines: pl.Series) -> pl.Series:
+        """The positions of ``few_lines``, in output order: ordered alone by the rule that
+        ordered every line (in 0.01 s, against 0.04 s to pick them out of ``line_order``)."""
+        return few_lines.gather(
+            lines_in_order(
+                line_batch.gather(few_lines),
+                items.get_column("item_id").gather(few_lines),
+                batch_actions.height,
+            )
         )
-        if leaving:
-            marked = ~marked
-        return line_order.filter(marked.gather(line_order))
+
+    def kept_in_order() -> pl.Series:
+        """The positions of the lines not removed, in output order."""
+        removed = pl.repeat(False, line_batch.len(), dtype=pl.Boolean, eager=True).scatter(
+            removed_lines, True
+        )
+        return line_order.filter(~removed.gather(line_order))
 
     def with_batch_facts(lines: pl.Series, *facts: str) -> pl.DataFrame:
         """``lines``, in order, with their batch's status before the run (and action)."""
@@ -388,7 +396,7 @@ def apply_rules(sorted_inputs: SortedInputs, policy: Policy, take: TakeRows = ta
     with beside:
         removed_items = with_batch_facts(removed_lines, "batch_status", "action")
         held_items = with_batch_facts(held_lines, "batch_status")
-        kept_items = take(items, in_order(removed_lines, leaving=True))
+        kept_items = take(items, kept_in_order())
         outcomes, orders = counting.result(), updating.result()
     outputs = Outputs(
         batch_items=kept_items,
