@@ -1,14 +1,23 @@
-"""Exact lookups of text keys, done on 64-bit hashes and confirmed on the strings.
+"""Exact lookups of text keys: by number when the ids are numbered, else on 64-bit hashes.
 
-Joining millions of text keys costs about twice as much as joining their
-hashes. Equal strings always hash alike, so a hash match is a candidate that one
-string comparison confirms; if two keys of a table share a hash, or a match
-turns out to be a collision, the lookup falls back to the plain string join.
-``lookup`` always gives the string join's result;
+Exports usually number their ids: one head, then a number of fixed width
+(``B0241462``). Such ids and their numbers correspond one to one, so a key is
+found by reading its number and looking in a table by number, without hashing
+(``positions_in``): 5M batch lines among 333k batches in 0.22-0.27 s of CPU,
+against 0.37-0.49 s on hashes. (Whether 5M lines' orders are among 2.5M orders is
+answered no faster that way: reading the numbers costs what it saves.)
+
+Otherwise the lookups are on hashes: joining millions of text keys costs about
+twice as much as joining their hashes. Equal strings always hash alike, so a hash
+match is a candidate that one string comparison confirms; if two keys of a table
+share a hash, or a match turns out to be a collision, the lookup falls back to
+the plain string join. ``lookup`` always gives the string join's result;
 ``is_in_hashed`` compares hashes only (see its docstring for when that is right).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -51,3 +60,115 @@ def is_in_hashed(values: pl.Series, pool: pl.Series) -> pl.Series:
     is; a value not in it is too only on a hash collision. For existence checks
     where a false alarm must never happen and the other error is negligible."""
     return values.hash().is_in(pool.hash().implode()).fill_null(False)
+
+
+# Up to 19 digits fit in 64 bits; 18 leave room.
+MAX_DIGITS = 18
+# Numbers spread more thinly than this over their range are left to the hash lookups
+# (a table by number holds a slot for every number in the range).
+SLOTS_PER_ID = 4
+SLOTS_MARGIN = 1 << 16
+# Slots are numbered with 32-bit integers, as Polars numbers rows.
+MAX_SLOTS = 1 << 32
+
+
+@dataclass(frozen=True)
+class Numbering:
+    """Ids of one length in bytes that share a head and end in ASCII digits: ``O01810973`` is
+    head ``O`` and the number 1810973. Their numbers lie in ``lowest`` to
+    ``lowest + slots - 1``; an id's slot is its number less ``lowest``."""
+
+    head: str
+    length: int
+    lowest: int
+    slots: int
+
+    def slots_of(self, keys: pl.Series) -> pl.Series:
+        """Each key's slot (UInt32), or null where the key is not an id of this shape in
+        range, and so is none of the numbered ids.
+
+        A key of the shape reads as a number exactly when its digits do: Polars reads
+        text as an unsigned integer when it is ASCII digits after an optional ``+``
+        (tests pin that), so a ``+`` is refused, and every key of one length and head
+        that reads as a number has a number of its own.
+        """
+        key, number = pl.col("key"), pl.col("number")
+        of_shape = (
+            (key.str.len_bytes() == self.length)
+            & key.str.starts_with(self.head)
+            & ~key.str.starts_with(self.head + "+")  # (prefix tests: cheap, unlike slices)
+            & number.is_between(self.lowest, self.lowest + self.slots - 1)
+        )
+        return (
+            keys.to_frame("key")
+            .lazy()
+            .with_columns(number=key.str.slice(len(self.head)).cast(pl.UInt64, strict=False))
+            # (cast leniently: the rows of another shape are computed too, then dropped)
+            .select(pl.when(of_shape).then((number - self.lowest).cast(pl.UInt32, strict=False)))
+            .collect()
+            .to_series()
+        )
+
+
+def numbering(ids: pl.Series) -> tuple[Numbering, pl.Series] | None:
+    """The ids' numbering and each id's slot, when every id is numbered alike and the
+    numbers are dense enough; else None.
+
+    Ids of one length lie between the lowest and the highest, so they share what those
+    two share, less any digits it ends in: their head; what follows it must be digits.
+    """
+    length = one_length(ids)
+    if length is None:
+        return None
+    lowest_id, highest_id = str(ids.min()), str(ids.max())
+    shared = next(
+        (
+            at
+            for at, (low, high) in enumerate(zip(lowest_id, highest_id, strict=False))
+            if low != high
+        ),
+        min(len(lowest_id), len(highest_id)),
+    )
+    # the head ends where the digits that end every id begin
+    head = lowest_id[:shared].rstrip("0123456789")
+    digits = length - len(head.encode())
+    # a "+" sorts before every digit: if any id's digits began with one, the lowest's would
+    if not 0 < digits <= MAX_DIGITS or lowest_id[len(head) :].startswith("+"):
+        return None
+    numbers = ids.str.slice(len(head)).cast(pl.UInt64, strict=False)
+    if numbers.null_count():
+        return None
+    lowest, highest = int(numbers.min()), int(numbers.max())  # type: ignore[arg-type]
+    slots = highest - lowest + 1
+    if slots > min(SLOTS_PER_ID * ids.len() + SLOTS_MARGIN, MAX_SLOTS):
+        return None
+    return Numbering(head, length, lowest, slots), (numbers - lowest).cast(pl.UInt32)
+
+
+def one_length(ids: pl.Series) -> int | None:
+    """The length in bytes of every id, when there are ids, none null, all of one length."""
+    if ids.len() == 0 or ids.null_count():
+        return None
+    shortest, longest = (
+        ids.to_frame("id")
+        .select(
+            pl.col("id").str.len_bytes().min().alias("shortest"),
+            pl.col("id").str.len_bytes().max().alias("longest"),
+        )
+        .row(0)
+    )
+    return int(longest) if shortest == longest else None
+
+
+def positions_in(keys: pl.Series, ids: pl.Series) -> pl.Series:
+    """For each key, the position in ``ids`` of the id equal to it (UInt32), or null where
+    none is. ``ids`` are unique; where one repeats, one of its positions is given."""
+    numbered = numbering(ids)
+    if numbered is None:
+        rows = ids.to_frame("id").with_row_index("at")
+        return lookup(keys, rows, "id").get_column("at")
+    shape, slots = numbered
+    at = pl.int_range(ids.len(), dtype=pl.UInt32, eager=True)
+    by_slot = pl.repeat(None, shape.slots, dtype=pl.UInt32, eager=True).scatter(slots, at)
+    return by_slot.gather(shape.slots_of(keys)).alias("at")
+

@@ -22,7 +22,7 @@ import polars as pl
 
 from reconcile import contract
 from reconcile.contract import COMPUTED_BATCH_COLUMNS, REJECTION_REASONS, WHITE_SPACE
-from reconcile.lookup import lookup
+from reconcile.lookup import one_length, positions_in
 from reconcile.policy import ACTIONS, REMOVING_ACTIONS, Policy
 
 LINE_BATCH = "__line_batch"
@@ -106,11 +106,10 @@ class BatchLinks:
 
 
 def link_batches(batches: pl.DataFrame, batch_items: pl.DataFrame) -> BatchLinks:
-    """Find each batch line's batch: one exact hash lookup, shared by validation and sorting."""
+    """Find each batch line's batch: one exact lookup, shared by validation and sorting."""
     ordered = in_id_order(batches, "batch_id")
-    rows = ordered.select("batch_id").with_row_index(LINE_BATCH)
-    found = lookup(batch_items.get_column("batch_id"), rows, "batch_id")
-    return BatchLinks(ordered, found.get_column(LINE_BATCH))
+    line_batch = positions_in(batch_items.get_column("batch_id"), ordered.get_column("batch_id"))
+    return BatchLinks(ordered, line_batch.alias(LINE_BATCH))
 
 
 @dataclass(frozen=True)
@@ -203,7 +202,7 @@ def byte_order_key(ids: pl.Series) -> pl.Series | None:
     orders by that key and gathering them took 0.3 s of wall time (0.5 s of CPU),
     against 0.53 s (1.0 s) for Polars' streaming sort on the text.
     """
-    length = _one_length(ids)
+    length = one_length(ids)
     if length is None or length < KEY_BYTES:
         return None
     head = length - KEY_BYTES
@@ -272,28 +271,13 @@ def _item_numbers(item_ids: pl.Series) -> tuple[int, pl.Series] | None:
     all digits when every one reads as a number and the lowest does not start with
     ``+``: 0.07 s for 5M ids, against 0.23 s for a regex.
     """
-    length = _one_length(item_ids)
+    length = one_length(item_ids)
     if length is None or length > MAX_ITEM_DIGITS:
         return None
     numbers = item_ids.cast(pl.UInt64, strict=False)
     if numbers.null_count() or str(item_ids.min()).startswith("+"):
         return None
     return length, numbers
-
-
-def _one_length(ids: pl.Series) -> int | None:
-    """The length in bytes of every id, when there are ids, none null, all of one length."""
-    if ids.len() == 0 or ids.null_count():
-        return None
-    shortest, longest = (
-        ids.to_frame("id")
-        .select(
-            pl.col("id").str.len_bytes().min().alias("shortest"),
-            pl.col("id").str.len_bytes().max().alias("longest"),
-        )
-        .row(0)
-    )
-    return int(longest) if shortest == longest else None
 
 
 def apply_rules(sorted_inputs: SortedInputs, policy: Policy, take: TakeRows = take_rows) -> Outputs:
