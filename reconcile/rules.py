@@ -301,37 +301,41 @@ def apply_rules(sorted_inputs: SortedInputs, policy: Policy, take: TakeRows = ta
     # Cancellations are few and orders many: one pass over the orders finds the rows the
     # cancellations name, for judging them and for updating the orders; one over the
     # lines finds those whose item a cancellation names.
-    named_rows_found, batched_under, batch_actions = pl.collect_all(
+    named_rows_found, item_named_found, batch_actions = pl.collect_all(
         [
             inputs.orders.lazy().select(
                 pl.arg_where(pl.col("order_id").is_in(_pool(cancellations, "order_id")))
             ),
-            items.lazy()
-            .filter(pl.col("item_id").is_in(_pool(cancellations, "item_id")))
-            .select("item_id", pl.col("order_id").alias("batched_order_id")),
+            items.lazy().select(
+                pl.arg_where(pl.col("item_id").is_in(_pool(cancellations, "item_id")))
+            ),
             classify_batches(inputs.batches, policy),
         ]
     )
     named_rows = named_rows_found.to_series()
     named_orders = inputs.orders.get_column("order_id").gather(named_rows)
+    item_named_lines = item_named_found.to_series()
+    batched_under = items.select("item_id", pl.col("order_id").alias("batched_order_id")).gather(
+        item_named_lines
+    )
     judged = judge_cancellations(distinct_cancellations, named_orders, batched_under)
     unmatched = judged.get_column("unmatched")
     applied = judged.filter(pl.col("reason").is_null() & ~unmatched)
     cancelled_orders = applied.filter(pl.col("item_id").is_null()).get_column("order_id").unique()
     cancelled_items = applied.filter(pl.col("item_id").is_not_null()).get_column("item_id").unique()
 
-    # The cancelled lines are few: only their batches' actions are looked up.
-    cancelled_lines = (
+    # The cancelled lines are few: only their batches' actions are looked up. Those of a
+    # cancelled item are among the lines found above; only the orders need a new pass.
+    of_cancelled_orders = (
         items.lazy()
-        .select(
-            (
-                pl.col("order_id").is_in(cancelled_orders.implode())
-                | pl.col("item_id").is_in(cancelled_items.implode())
-            ).arg_true()
-        )
+        .select(pl.arg_where(pl.col("order_id").is_in(cancelled_orders.implode())))
         .collect()
         .to_series()
     )
+    of_cancelled_items = item_named_lines.filter(
+        batched_under.get_column("item_id").is_in(cancelled_items.implode())
+    )
+    cancelled_lines = pl.concat([of_cancelled_orders, of_cancelled_items]).unique().sort()
     action = batch_actions.get_column("action").gather(line_batch.gather(cancelled_lines))
     removed_lines = cancelled_lines.filter(action.is_in(list(REMOVING_ACTIONS)))
     held_lines = cancelled_lines.filter(action == "hold")
