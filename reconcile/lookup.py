@@ -131,18 +131,31 @@ def numbering(ids: pl.Series) -> tuple[Numbering, pl.Series] | None:
     )
     # the head ends where the digits that end every id begin
     head = lowest_id[:shared].rstrip("0123456789")
-    digits = length - len(head.encode())
-    # a "+" sorts before every digit: if any id's digits began with one, the lowest's would
-    if not 0 < digits <= MAX_DIGITS or lowest_id[len(head) :].startswith("+"):
+    if not 0 < length - len(head.encode()) <= MAX_DIGITS:
         return None
-    numbers = ids.str.slice(len(head)).cast(pl.UInt64, strict=False)
-    if numbers.null_count():
+    numbers = numbers_after(ids, head)
+    if numbers is None:
         return None
     lowest, highest = int(numbers.min()), int(numbers.max())  # type: ignore[arg-type]
     slots = highest - lowest + 1
     if slots > min(SLOTS_PER_ID * ids.len() + SLOTS_MARGIN, MAX_SLOTS):
         return None
     return Numbering(head, length, lowest, slots), (numbers - lowest).cast(pl.UInt32)
+
+
+def numbers_after(ids: pl.Series, head: str) -> pl.Series | None:
+    """What follows ``head`` in each id, read as a number (UInt64), when it is ASCII digits in
+    every id; else None. ``ids`` are of one length and all start with ``head``.
+
+    Polars reads text as an unsigned integer only when it is ASCII digits after an optional
+    ``+`` (tests pin this), and a ``+`` sorts before every digit: what follows the head is
+    digits in every id when every one reads as a number and the lowest id's does not start
+    with ``+``.
+    """
+    if str(ids.min())[len(head) :].startswith("+"):
+        return None
+    numbers = (ids.str.slice(len(head)) if head else ids).cast(pl.UInt64, strict=False)
+    return None if numbers.null_count() else numbers
 
 
 def one_length(ids: pl.Series) -> int | None:
@@ -171,4 +184,3 @@ def positions_in(keys: pl.Series, ids: pl.Series) -> pl.Series:
     at = pl.int_range(ids.len(), dtype=pl.UInt32, eager=True)
     by_slot = pl.repeat(None, shape.slots, dtype=pl.UInt32, eager=True).scatter(slots, at)
     return by_slot.gather(shape.slots_of(keys)).alias("at")
-
