@@ -89,8 +89,9 @@ def test_positions_in_numbered_ids_are_the_string_joins(
 
 
 @given(ids=KEYS.map(lambda keys: list(dict.fromkeys(keys))), keys=KEYS)
-def test_positions_in_other_ids_are_the_string_joins(ids: list[str], keys: list[str]) -> None:
-    """It finds each key's position among ids that are not numbered as the join does."""
+def test_positions_in_any_ids_are_the_string_joins(ids: list[str], keys: list[str]) -> None:
+    """It finds each key's position among any unique ids, numbered or not (mixed lengths
+    and heads take the hash lookup), as the join on the strings does."""
     table = pl.DataFrame({"key": ids}, schema={"key": pl.String}).with_row_index("at")
     expected = (
         pl.DataFrame({"key": keys}, schema={"key": pl.String})
