@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EXAMPLE_OUT ?= out/example
 
-.PHONY: run test check typecheck bench clean
+.PHONY: run test check typecheck bench bench-instructions clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ $(BENCH_STAMP): pyproject.toml
 ## Benchmark against the I/O floor and a DuckDB peer (takes several minutes).
 bench: $(BENCH_STAMP)
 	$(BENCH_VENV)/bin/python -m bench.run
+
+## Count the instructions of the floor and the job under valgrind (repeatable; 25 minutes).
+bench-instructions: $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python -m bench.instructions
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) out bench-data .pytest_cache .mypy_cache .hypothesis

@@ -106,8 +106,9 @@ def quoted_night(lines: int) -> Path:
     return folder
 
 
-def bench_size(source: Path, quoted: bool, repeats: int) -> dict[str, Measure]:
-    """Floor, job and (if present) the DuckDB peer on one night, alternating."""
+def programs(source: Path, quoted: bool) -> tuple[dict[str, list[str]], dict[str, Path]]:
+    """The floor's, the job's and (if present) the DuckDB peer's command on one night, and
+    the folder each writes into."""
     label = source.name
     outputs = {name: DATA / f"{name}-out-{label}" for name in ("floor", "job", "duckdb")}
     floor = [sys.executable, str(ROOT / "bench" / "floor.py"), str(source), str(outputs["floor"])]
@@ -128,6 +129,12 @@ def bench_size(source: Path, quoted: bool, repeats: int) -> dict[str, Measure]:
     }
     if PEER.exists() and quoted:  # the peer reads quoted CSV, not bare inch marks
         commands["duckdb"] = [sys.executable, str(PEER), str(source), str(outputs["duckdb"])]
+    return commands, outputs
+
+
+def bench_size(source: Path, quoted: bool, repeats: int) -> dict[str, Measure]:
+    """Floor, job and (if present) the DuckDB peer on one night, alternating."""
+    commands, outputs = programs(source, quoted)
     runs: dict[str, list[Measure]] = {name: [] for name in commands}
     for _ in range(repeats):
         for name, command in commands.items():
