@@ -44,16 +44,24 @@ def instructions(command: list[str], profile: Path) -> tuple[int, int]:
         capture_output=True,
         text=True,
     ).stdout
+    found = counts_in(annotated)
+    if found is None:
+        raise SystemExit(f"no program totals in callgrind_annotate's output for {profile}")
+    return found
+
+
+def counts_in(annotated: str) -> tuple[int, int] | None:
+    """The program's total instructions and libcrypto's, from callgrind_annotate's output
+    (every function listed: ``--threshold=100``); None without a total."""
     totals = re.search(r"^\s*([\d,]+)\s+\(100\.0%\)\s+PROGRAM TOTALS", annotated, re.M)
     if totals is None:
-        raise SystemExit(f"no program totals in callgrind_annotate's output for {profile}")
-    total = int(totals[1].replace(",", ""))
+        return None
     crypto = sum(
         int(match[1].replace(",", ""))
         for match in map(ANNOTATED.match, annotated.splitlines())
         if match and "libcrypto" in match["object"]
     )
-    return total, crypto
+    return int(totals[1].replace(",", "")), crypto
 
 
 def main() -> None:
