@@ -10,7 +10,7 @@ and quoted nights of 5M batch lines; ``BENCH_INSTRUCTION_SIZE`` to choose).
 What it leaves out, as callgrind does: the kernel's work (page faults, reading and writing
 files: about a fifth of either program's CPU time, and alike in both), and waiting for memory
 (instructions, not cycles). Valgrind also hides the CPU's SHA extensions, so OpenSSL computes
-the job's SHA-256 digests in software, about twenty times the instructions it runs natively:
+the job's SHA-256 digests in software, at many times the instructions it runs natively:
 libcrypto's count is shown apart and left out of the ratio.
 Under valgrind a 5M-line night takes 5 to 8 minutes per program.
 """
