@@ -183,4 +183,5 @@ def positions_in(keys: pl.Series, ids: pl.Series) -> pl.Series:
     shape, slots = numbered
     at = pl.int_range(ids.len(), dtype=pl.UInt32, eager=True)
     by_slot = pl.repeat(None, shape.slots, dtype=pl.UInt32, eager=True).scatter(slots, at)
-    return by_slot.gather(shape.slots_of(keys)).alias("at")
+    # (indexing by row numbers: a plain gather, see ``rules.take_rows``; a null gives null)
+    return by_slot[shape.slots_of(keys)].alias("at")

@@ -212,7 +212,9 @@ def move_rows(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
     """``frame``'s rows at the positions ``rows``, moved rather than copied (see
     ``frames.moved``): at 20M batch lines that halved the sort's and the rules' peak
     memory. ``frame`` is left empty."""
-    return frames.moved(frame, lambda column: column.gather(rows))
+    # Indexed, not ``gather``ed (see ``rules.take_rows``): 5M batch lines in 0.26 s instead
+    # of 0.33 s (CPU 0.44 s instead of 0.55 s).
+    return frames.moved(frame, lambda column: column[rows])
 
 
 def sort(loaded: Loaded, timings: Timings) -> rules.SortedInputs:

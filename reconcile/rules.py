@@ -136,7 +136,11 @@ TakeRows = Callable[[pl.DataFrame, pl.Series], pl.DataFrame]
 
 def take_rows(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
     """``frame``'s rows at the positions ``rows``, in that order; ``frame`` is left as it is."""
-    return frame.select(pl.all().gather(rows))
+    # Indexing by row numbers (UInt32) is a plain gather; ``gather`` goes through an
+    # expression that first converts and bounds-checks the rows. ``pl.all().gather(rows)``
+    # took twice as long for 2.5M orders (0.21 s against 0.10 s); for one column of 5M
+    # numbers, indexing saves 10-25%.
+    return frame[rows]
 
 
 def sort_inputs(inputs: Inputs, links: BatchLinks | None = None) -> SortedInputs:
@@ -367,7 +371,7 @@ def apply_rules(sorted_inputs: SortedInputs, policy: Policy, take: TakeRows = ta
         removed = pl.repeat(False, line_batch.len(), dtype=pl.Boolean, eager=True).scatter(
             removed_lines, True
         )
-        return line_order.filter(~removed.gather(line_order))
+        return line_order.filter(~removed[line_order])  # (indexing: see ``take_rows``)
 
     def with_batch_facts(lines: pl.Series, *facts: str) -> pl.DataFrame:
         """``lines``, in order, with their batch's status before the run (and action)."""
@@ -476,7 +480,7 @@ def batch_outcomes(
     at 5M lines). The removed and held lines, a few, are counted per batch as they are.
     Batches are rows: each count is scattered to its batch's row, not joined.
     """
-    runs = line_batch.gather(line_order).rle().struct.unnest()
+    runs = line_batch[line_order].rle().struct.unnest()  # (indexing: see ``take_rows``)
     removed = line_batch.gather(removed_lines).value_counts()
     held = line_batch.gather(held_lines).value_counts()
 
