@@ -480,9 +480,10 @@ def batch_outcomes(
     at 5M lines). The removed and held lines, a few, are counted per batch as they are.
     Batches are rows: each count is scattered to its batch's row, not joined.
     """
-    runs = line_batch[line_order].rle().struct.unnest()  # (indexing: see ``take_rows``)
-    removed = line_batch.gather(removed_lines).value_counts()
-    held = line_batch.gather(held_lines).value_counts()
+    # (the lines' batches taken by indexing: see ``take_rows``)
+    runs = line_batch[line_order].rle().struct.unnest()
+    removed = line_batch[removed_lines].value_counts()
+    held = line_batch[held_lines].value_counts()
 
     def per_batch(rows: pl.Series, counts: pl.Series) -> pl.Series:
         zeros = pl.zeros(batch_actions.height, pl.Int64, eager=True)
