@@ -195,10 +195,20 @@ def _take_over(store: Store) -> None:
 
 
 def _is_our_link(store: Store) -> bool:
+    return _linked_run(store) is not None
+
+
+def _linked_run(store: Store) -> Path | None:
+    """The run in ``runs/`` that the target's link points at, or None.
+
+    Read from the link's text, not resolved: a folder on the way to the target may itself
+    be a link (``/data -> /mnt/disk1``), and a resolved path would then match none of
+    ``runs/``'s entries, which pruning would take for the current run's (it deleted it).
+    """
     if not store.target.is_symlink():
-        return False
+        return None
     pointed = Path(os.path.normpath(store.target.parent / os.readlink(store.target)))
-    return pointed.parent == store.runs
+    return pointed if pointed.parent == store.runs else None
 
 
 def _exchange(first: Path, second: Path) -> bool:
@@ -234,7 +244,7 @@ def recover(store: Store) -> None:
 
 def prune(store: Store, keep: int) -> None:
     """Keep the current run and the ``keep`` newest others."""
-    current = Path(os.path.realpath(store.target)) if store.target.is_symlink() else None
+    current = _linked_run(store)
     runs = sorted((path for path in store.runs.iterdir() if path != current), reverse=True)
     for old in runs[keep:]:
         if old.is_dir() and not old.is_symlink():
@@ -301,9 +311,9 @@ def kept_runs(target: Path) -> list[Run]:
     never changes once published.
     """
     store = store_for(target)
-    if not _is_our_link(store):
+    current = _linked_run(store)
+    if current is None:
         raise FileNotFoundError(f"{target} is not an output folder written by reconcile run")
-    current = Path(os.path.realpath(store.target))
     folders = sorted(
         (path for path in store.runs.iterdir() if path.is_dir() and not path.is_symlink()),
         key=lambda path: path.name,

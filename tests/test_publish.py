@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -309,6 +310,24 @@ def test_keep_limits_the_previous_runs(tmp_path: Path) -> None:
     runs = sorted(publish.store_for(out).runs.iterdir())
     assert len(runs) == 3
     assert Path(os.path.realpath(out)) == runs[-1]
+
+
+def test_a_linked_folder_on_the_way_to_out_keeps_the_current_run(tmp_path: Path) -> None:
+    """It keeps the run it has just published, and --keep previous ones, when a folder on the
+    way to --out is a symbolic link (``/data -> /mnt/disk1``); ``runs`` marks that run
+    current. (Pruning compared the link's resolved path with ``runs/``'s entries, took
+    the current run for an old one and, with --keep 0, deleted it.)"""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    (tmp_path / "data").symlink_to(disk)
+    out = tmp_path / "data" / "out"
+    for keep in ("1", "1", "0"):
+        assert invoke("run", EXAMPLE, "--out", out, "-q", "--keep", keep).exit_code == 0
+        assert snapshot(out) == snapshot(GOLDEN / "example")
+    runs = list(publish.store_for(out).runs.iterdir())
+    assert [run.name for run in runs] == [Path(os.readlink(out)).name]
+    listed = json.loads(invoke("runs", out, "--format", "json").stdout)["runs"]
+    assert [(run["name"], run["current"]) for run in listed] == [(runs[0].name, True)]
 
 
 def test_the_lock_holder_is_named_only_when_it_is_alive(tmp_path: Path) -> None:
