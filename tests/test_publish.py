@@ -309,7 +309,7 @@ def test_keep_limits_the_previous_runs(tmp_path: Path) -> None:
         assert invoke("run", EXAMPLE, "--out", out, "-q", "--keep", "2").exit_code == 0
     runs = sorted(publish.store_for(out).runs.iterdir())
     assert len(runs) == 3
-    assert Path(os.path.realpath(out)) == runs[-1]
+    assert Path(os.readlink(out)).name == runs[-1].name  # (not resolved: see the next test)
 
 
 def test_a_linked_folder_on_the_way_to_out_keeps_the_current_run(tmp_path: Path) -> None:
