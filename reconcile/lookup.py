@@ -158,6 +158,26 @@ def numbers_after(ids: pl.Series, head: str) -> pl.Series | None:
     return None if numbers.null_count() else numbers
 
 
+def distinct(numbers: pl.Series) -> bool:
+    """Whether no two of ``numbers`` (unsigned integers, no nulls) are equal.
+
+    Where they are dense enough for a table by number (``SLOTS_PER_ID``), each marks its
+    slot, and as many slots are marked as there are numbers exactly when none repeats:
+    5M item numbers in 0.08 s, against 0.26 s of CPU for Polars' ``n_unique`` (and 0.30
+    s for ``n_unique`` of the ids' hashes). Otherwise, ``n_unique``.
+    """
+    if numbers.len() < 2:
+        return True
+    lowest, highest = int(numbers.min()), int(numbers.max())  # type: ignore[arg-type]
+    slots = highest - lowest + 1
+    if slots > min(SLOTS_PER_ID * numbers.len() + SLOTS_MARGIN, MAX_SLOTS):
+        return bool(numbers.n_unique() == numbers.len())
+    marked = pl.repeat(False, slots, dtype=pl.Boolean, eager=True).scatter(
+        (numbers - lowest).cast(pl.UInt32), True
+    )
+    return bool(marked.sum() == numbers.len())
+
+
 def one_length(ids: pl.Series) -> int | None:
     """The length in bytes of every id, when there are ids, none null, all of one length."""
     if ids.len() == 0 or ids.null_count():

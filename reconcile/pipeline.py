@@ -12,14 +12,23 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import polars as pl
 
 from reconcile import contract, csvio, frames, publish, report, rules
 from reconcile import headers as headers_module
 from reconcile.config import Headers, Settings, Sources, display_names
-from reconcile.contract import BATCH_ITEMS, BATCHES, CANCELLATIONS, INPUTS, ORDERS, InputFile
+from reconcile.contract import (
+    BATCH_ITEMS,
+    BATCHES,
+    CANCELLATIONS,
+    INPUTS,
+    ITEM_ID,
+    ORDER_ID,
+    ORDERS,
+    InputFile,
+)
 from reconcile.errors import (
     EXIT_NOINPUT,
     InputChangedError,
@@ -62,6 +71,7 @@ class Loaded:
     inputs: rules.Inputs
     files: dict[str, list[dict[str, str]]]
     links: rules.BatchLinks | None
+    keys: rules.KeyFacts | None = None
     # Batch-line columns whose cells are as written (``csvio.CsvTable.as_written``).
     lines_as_written: frozenset[str] = frozenset()
 
@@ -120,18 +130,34 @@ def load(
     single = {file.name: table for file, table in tables if file is not CANCELLATIONS}
     from reconcile import schemas  # imported by now (see above)
 
-    # Beside the per-file checks, two cross-file ones: all mostly Polars, without the GIL.
-    with timings.stage("validate inputs"), ThreadPoolExecutor(max_workers=2) as pool:
+    # Beside the per-file checks, two cross-file ones, and the keys' order, which answers
+    # whether each key is unique and which the sort needs next: all mostly Polars, without
+    # the GIL.
+    with timings.stage("validate inputs"), ThreadPoolExecutor(max_workers=4) as pool:
         linking = pool.submit(_link, single)
+        ordering = pool.submit(_keyed, single, ORDERS, ORDER_ID, rules.key_order)
+        numbering = pool.submit(_keyed, single, BATCH_ITEMS, ITEM_ID, rules.item_numbers)
         orphan_orders = pool.submit(schemas.unknown_order_problems, single)
         # A missing column is reported, in the user's words, by headers.to_contract.
-        within_files = schemas.validate_files(tables, policy).filter(
+        within_files = schemas.schema_problems(tables, policy).filter(
             pl.col("kind") != "missing_column"
         )
         links = linking.result()
+        (order_order, orders_unique), (item_numbers, items_unique) = (
+            ordering.result(),
+            numbering.result(),
+        )
+        keys = rules.KeyFacts(order_order, item_numbers)
+        batch_order = links.batch_order if links is not None else None
+        unique = {
+            ORDERS.name: orders_unique,
+            BATCHES.name: batch_order.unique if batch_order is not None else None,
+            BATCH_ITEMS.name: items_unique,
+        }
         line_batch = links.line_batch if links is not None else None
         problems += [
             within_files,
+            schemas.repeated_key_problems(tables, unique),
             schemas.unknown_batch_problems(single, line_batch),
             orphan_orders.result(),
         ]
@@ -153,7 +179,7 @@ def load(
     for (file, path), result in zip(jobs, results, strict=True):
         digest = result.table.digest if result.table is not None else ""
         files[file.name].append({"file": names[path], "sha256": digest})
-    return Loaded(inputs, files, links, single[BATCH_ITEMS.name].as_written)
+    return Loaded(inputs, files, links, keys, single[BATCH_ITEMS.name].as_written)
 
 
 def _carried_only(file: InputFile, headers: Headers) -> csvio.KeepEncoded:
@@ -198,6 +224,32 @@ def _check_ready(ready_file: Path, inputs: Mapping[Path, tuple[int, int] | None]
         )
 
 
+class _Unique(Protocol):
+    @property
+    def unique(self) -> bool: ...
+
+
+Facts = TypeVar("Facts", bound=_Unique)
+
+
+def _keyed(
+    tables: Mapping[str, csvio.CsvTable],
+    file: InputFile,
+    column: str,
+    find: Callable[[pl.Series], Facts | None],
+) -> tuple[Facts | None, bool | None]:
+    """What ``find`` learns of ``file``'s key ``column`` for the sort, and whether the key
+    is unique: from what ``find`` learnt, else from hashes (None: no such column)."""
+    from reconcile import schemas  # imported by now (see load)
+
+    table = tables.get(file.name)
+    if table is None or column not in table.frame.columns:
+        return None, None
+    ids = table.frame.get_column(column)
+    facts = find(ids)
+    return facts, facts.unique if facts is not None else schemas.hashes_unique(ids)
+
+
 def _link(tables: Mapping[str, csvio.CsvTable]) -> rules.BatchLinks | None:
     """Each batch line's batch, when both files were read with their batch_id columns."""
     batches, items = tables.get(BATCHES.name), tables.get(BATCH_ITEMS.name)
@@ -220,7 +272,7 @@ def move_rows(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
 def sort(loaded: Loaded, timings: Timings) -> rules.SortedInputs:
     """The inputs in their outputs' order (the batch lines' order found, not yet applied)."""
     with timings.stage("sort"):
-        return rules.sort_inputs(loaded.inputs, loaded.links)
+        return rules.sort_inputs(loaded.inputs, loaded.links, loaded.keys)
 
 
 def decide(ordered: rules.SortedInputs, policy: Policy, timings: Timings) -> rules.Outputs:

@@ -54,16 +54,15 @@ def _check(kind: str, condition: Callable[[str], pl.Expr]) -> pa.Check:
     return pa.Check(run, name=kind, error=kind)
 
 
-def _unique(column: str) -> pl.Expr:
-    """Whether the column's values are unique: one scalar, from 64-bit hashes.
+def hashes_unique(values: pl.Series) -> bool:
+    """Whether ``values`` are unique, from their 64-bit hashes.
 
     Equal values hash alike, so distinct hashes prove uniqueness; a collision only
     sends us to the exact listing in ``repeated_keys``, which finds nothing.
     """
-    return pl.col(column).hash().n_unique() == pl.len()
+    return bool(values.hash().n_unique() == values.len())
 
 
-UNIQUE = _check("repeated_key", _unique)
 CAPACITY_DIGITS = _check(
     "bad_capacity", lambda c: pl.col(c).is_null() | pl.col(c).str.contains(r"^[0-9]+$")
 )
@@ -91,14 +90,9 @@ def input_schema(file: InputFile, policy: Policy) -> pa.DataFrameSchema:
         (BATCHES, contract.STATUS): [known_status],
         (BATCHES, contract.CAPACITY): [CAPACITY_DIGITS, CAPACITY_SIZE],
     }
+    # (A key's uniqueness is checked apart, by ``repeated_key_problems``.)
     columns = {
-        name: pa.Column(
-            pl.String,
-            checks=[
-                *([UNIQUE] if file.key == name else []),
-                *extra_checks.get((file, name), []),
-            ],
-        )
+        name: pa.Column(pl.String, checks=extra_checks.get((file, name), []))
         for name in file.required
     }
     columns.update(
@@ -115,12 +109,47 @@ def _in_memory() -> pl.Config:
     return pl.Config(engine_affinity="in-memory")
 
 
-def validate_files(tables: Iterable[tuple[InputFile, CsvTable]], policy: Policy) -> pl.DataFrame:
-    """Every problem found within single files: header checks and each file's Pandera schema."""
+def validate_files(
+    tables: Iterable[tuple[InputFile, CsvTable]],
+    policy: Policy,
+    unique: Mapping[str, bool | None] | None = None,
+) -> pl.DataFrame:
+    """Every problem found within single files: header checks, each file's Pandera schema
+    and its key's uniqueness (``unique``: see ``repeated_key_problems``)."""
+    tables = list(tables)
+    return concat_problems(
+        [schema_problems(tables, policy), repeated_key_problems(tables, unique or {})]
+    )
+
+
+def schema_problems(tables: Iterable[tuple[InputFile, CsvTable]], policy: Policy) -> pl.DataFrame:
+    """The header checks and each file's Pandera schema."""
     tables = list(tables)
     problems = [header_problems(file, table) for file, table in tables]
     with _in_memory():
         problems += [_pandera_problems(table, input_schema(file, policy)) for file, table in tables]
+    return concat_problems(problems)
+
+
+def repeated_key_problems(
+    tables: Iterable[tuple[InputFile, CsvTable]], unique: Mapping[str, bool | None]
+) -> pl.DataFrame:
+    """Every row whose key repeats another's, in each file with a key.
+
+    ``unique`` gives, by file name, whether its key is unique where that is known
+    already (the sort's work answers it: ``rules.KeyOrder``); other keys are checked on
+    hashes (``hashes_unique``). Only a key found repeated is listed, exactly
+    (``repeated_keys``).
+    """
+    problems = []
+    for file, table in tables:
+        if file.key is None or file.key not in table.frame.columns:
+            continue  # a missing column is reported with the header
+        found = unique.get(file.name)
+        if found is None:
+            found = hashes_unique(table.frame.get_column(file.key))
+        if not found:
+            problems.append(repeated_keys(table, file.key))
     return concat_problems(problems)
 
 
@@ -151,11 +180,6 @@ def _pandera_problems(table: CsvTable, schema: pa.DataFrameSchema) -> pl.DataFra
 
 def _translate(table: CsvTable, failures: pl.DataFrame) -> pl.DataFrame:
     """Pandera failure cases -> problem rows, with the index turned into a file line."""
-    # The uniqueness check answers for the whole column; list the repeated rows exactly.
-    repeated_columns = (
-        failures.filter(pl.col("check") == "repeated_key").get_column("column").unique().sort()
-    )
-    per_row = failures.filter(pl.col("check") != "repeated_key")
     kind = (
         pl.when(pl.col("check") == "column_in_dataframe")
         .then(pl.lit("missing_column"))
@@ -171,9 +195,9 @@ def _translate(table: CsvTable, failures: pl.DataFrame) -> pl.DataFrame:
         return_dtype=pl.String,
     )
     missing_column = pl.col("kind") == "missing_column"
-    translated = (
-        per_row.with_columns(kind=kind, index=pl.col("index").cast(pl.Int64))
-        .join(_line_of_index(table, per_row), on="index", how="left", maintain_order="left")
+    return (
+        failures.with_columns(kind=kind, index=pl.col("index").cast(pl.Int64))
+        .join(_line_of_index(table, failures), on="index", how="left", maintain_order="left")
         .select(
             file=pl.lit(table.label),
             row=pl.when(missing_column).then(pl.lit(1, pl.Int64)).otherwise(pl.col("line")),
@@ -187,7 +211,6 @@ def _translate(table: CsvTable, failures: pl.DataFrame) -> pl.DataFrame:
             kind="kind",
         )
     )
-    return concat_problems([translated, *(repeated_keys(table, name) for name in repeated_columns)])
 
 
 def _line_of_index(table: CsvTable, failures: pl.DataFrame) -> pl.DataFrame:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconcile.lookup import is_in_hashed, lookup, numbering, positions_in
+from reconcile.lookup import distinct, is_in_hashed, lookup, numbering, positions_in
 
 KEYS = st.lists(st.sampled_from(["a", "b", "0042", "42", "é", " ", ""]), max_size=12)
 
@@ -128,3 +128,19 @@ def test_a_key_with_a_sign_is_no_numbered_id() -> None:
     """It finds no id for "B+2", although Polars reads "+2" as the number of "B02"."""
     found = positions_in(pl.Series(["B+2", "B02", "B2", "B002"]), pl.Series(["B12", "B02"]))
     assert found.to_list() == [None, 1, None, None]
+
+
+@given(st.lists(st.integers(0, 2**64 - 1) | st.integers(10**6, 10**6 + 40), max_size=30))
+def test_distinct_numbers_are_told_apart_from_repeated_ones(numbers: list[int]) -> None:
+    """It says numbers are distinct exactly when no two are equal, whether they are dense
+    enough for a table by number or not."""
+    assert distinct(pl.Series(numbers, dtype=pl.UInt64)) == (len(set(numbers)) == len(numbers))
+
+
+@pytest.mark.parametrize(
+    "numbers",
+    [[5, 6, 7, 5], [2**64 - 1, 0, 2**64 - 1], [0, 0]],
+)
+def test_a_repeated_number_is_found_dense_or_sparse(numbers: list[int]) -> None:
+    """It finds a repeat among dense numbers (table by number) and sparse ones (Polars)."""
+    assert not distinct(pl.Series(numbers, dtype=pl.UInt64))

@@ -106,3 +106,76 @@ def test_warming_up_imports_what_pandera_imports_on_its_first_validation() -> No
     )
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert found.stdout == "False\nTrue\n"
+
+
+def night_of_width(width: int) -> dict[str, list[list[str]]]:
+    """A valid night whose ids are O/B plus ``width`` digits and whose item ids are digits:
+    from width 7 every key has a 64-bit key to sort by (or, items, a number), below it
+    none does."""
+    order, batch = (f"O{n:0{width}}" for n in (1, 2, 3)), (f"B{n:0{width}}" for n in (1, 2))
+    orders, batches = list(order), list(batch)
+    items = [f"{n:0{width}}" if width > 1 else f"I{n}" for n in (1, 2, 3)]
+    return {
+        "orders": [["order_id", "status"], *([order_id, "Open"] for order_id in orders)],
+        "batches": [["batch_id", "status", "capacity"], *([b, "Filling", "4"] for b in batches)],
+        "batch_items": [
+            ["batch_id", "order_id", "item_id"],
+            [batches[0], orders[0], items[0]],
+            [batches[0], orders[1], items[1]],
+            [batches[1], orders[2], items[2]],
+        ],
+        "cancellations": [["order_id", "item_id"], [orders[0], ""]],
+    }
+
+
+@pytest.mark.parametrize("width", [1, 9])
+@pytest.mark.parametrize(("role", "key"), [("orders", 0), ("batches", 0), ("batch_items", 2)])
+def test_a_repeated_key_is_listed_row_by_row_however_the_ids_are_shaped(
+    tmp_path: Path, width: int, role: str, key: int
+) -> None:
+    """It lists both rows of a repeated order_id, batch_id or item_id, whether the key's
+    uniqueness comes from the sort's work (ids of one length, numbered) or from hashes."""
+    night = night_of_width(width)
+    rows = night[role]
+    repeated = [
+        *rows[-1][:key],
+        rows[1][key],
+        *rows[-1][key + 1 :],
+    ]  # the last row, keyed as the first
+    rows.append(repeated)
+    folder = write_folder(
+        tmp_path / "night",
+        {
+            f"{name}.csv": "".join(",".join(row) + "\n" for row in table)
+            for name, table in night.items()
+        },
+    )
+    settings = resolve(Options(input_dir=folder, out=tmp_path / "out"))
+    found = pipeline.check(settings).problems
+    assert found.select("file", "row", "column", "value", "kind").rows() == [
+        (f"{role}.csv", 2, rows[0][key], rows[1][key], "repeated_key"),
+        (f"{role}.csv", len(rows), rows[0][key], rows[1][key], "repeated_key"),
+    ]
+
+
+@pytest.mark.parametrize("width", [1, 9])
+def test_a_valid_night_passes_however_its_ids_are_shaped(tmp_path: Path, width: int) -> None:
+    """It finds no problem in a night of unique keys, keyed and numbered or not."""
+    folder = write_folder(
+        tmp_path / "night",
+        {
+            f"{name}.csv": "".join(",".join(row) + "\n" for row in table)
+            for name, table in night_of_width(width).items()
+        },
+    )
+    settings = resolve(Options(input_dir=folder, out=tmp_path / "out"))
+    result = pipeline.check(settings)
+    assert result.problems.height == 0
+    assert result.summary is not None
+    # The ids are shaped as the width says: from the sort's keys, or on hashes.
+    night = night_of_width(width)
+    for role, find in [("orders", rules.key_order), ("batches", rules.key_order)]:
+        ids = pl.Series([row[0] for row in night[role][1:]])
+        assert (find(ids) is not None) == (width == 9)
+    item_ids = pl.Series([row[2] for row in night["batch_items"][1:]])
+    assert (rules.item_numbers(item_ids) is not None) == (width == 9)

@@ -10,7 +10,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reconcile.policy import default_policy, load_policy
-from reconcile.rules import Inputs, Outputs, byte_order_key, in_id_order, lines_in_order, reconcile
+from reconcile.rules import (
+    Inputs,
+    Outputs,
+    byte_order_key,
+    in_id_order,
+    item_numbers,
+    key_order,
+    lines_in_order,
+    reconcile,
+)
 
 
 def frame(header: str, *rows: str) -> pl.DataFrame:
@@ -411,3 +420,27 @@ def test_polars_reads_as_unsigned_integers_only_ascii_digits_after_an_optional_p
     refused = [" 1", "1 ", "1_0", "-1", "-0", "0x1", "1e3", "1.0", "١", "", "+", "1+", "٣"]
     cast = pl.Series([*refused, "+7", "007"]).cast(pl.UInt64, strict=False).to_list()
     assert cast == [None] * len(refused) + [7, 7]
+
+
+@given(
+    st.lists(
+        st.sampled_from(["O0000001", "O0000002", "O1000002", "X0000001", "O00000é"]),
+        min_size=1,
+    ),
+    st.sampled_from(["", "AB"]),
+)
+def test_a_keys_order_tells_whether_it_repeats(ids: list[str], head: str) -> None:
+    """It says ids with a 64-bit key are unique exactly when no two are equal, from their
+    order alone."""
+    ids = [head + name for name in ids]
+    found = key_order(pl.Series(ids, dtype=pl.String))
+    assert found is not None
+    assert found.unique == (len(set(ids)) == len(ids))
+
+
+@given(st.lists(st.sampled_from(["0001", "0002", "1000", "9999", "0000"]), min_size=1))
+def test_item_numbers_tell_whether_an_item_repeats(ids: list[str]) -> None:
+    """It says numbered item ids are unique exactly when no two are equal."""
+    found = item_numbers(pl.Series(ids, dtype=pl.String))
+    assert found is not None and found.digits == 4
+    assert found.unique == (len(set(ids)) == len(ids))

@@ -12,7 +12,7 @@ from reconcile.csvio import CsvTable
 from reconcile.errors import InternalError
 from reconcile.policy import default_policy
 from reconcile.rules import Inputs, Outputs, reconcile
-from reconcile.schemas import validate_files, validate_outputs
+from reconcile.schemas import repeated_key_problems, validate_files, validate_outputs
 
 
 def table(label: str, **columns: list[str | None]) -> CsvTable:
@@ -73,3 +73,20 @@ def test_lost_lines_are_an_internal_error() -> None:
     fewer = outputs.batch_items.head(0)
     with pytest.raises(InternalError, match="batch lines lost"):
         validate_outputs(inputs, replace(outputs, batch_items=fewer), default_policy())
+
+
+def test_a_keys_uniqueness_known_from_its_sort_is_taken_as_found() -> None:
+    """It lists every row of a repeated key when told the key repeats, checks the key on
+    hashes when not told, and looks no further when told it is unique."""
+    batches = table(
+        "batches.csv", batch_id=["B1", "B2", "B1"], status=["Filling"] * 3, capacity=["4"] * 3
+    )
+    tables = [(BATCHES, batches)]
+    listed = [(2, "batch_id", "B1", "repeated_key"), (4, "batch_id", "B1", "repeated_key")]
+
+    def found(unique: dict[str, bool | None]) -> list[tuple[object, ...]]:
+        problems = repeated_key_problems(tables, unique)
+        return problems.select("row", "column", "value", "kind").rows()
+
+    assert found({}) == found({"batches.csv": None}) == found({"batches.csv": False}) == listed
+    assert found({"batches.csv": True}) == []
