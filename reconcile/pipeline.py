@@ -143,11 +143,11 @@ def load(
             pl.col("kind") != "missing_column"
         )
         links = linking.result()
-        (order_order, orders_unique), (item_numbers, items_unique) = (
+        (orders_by_key, orders_unique), (items_by_number, items_unique) = (
             ordering.result(),
             numbering.result(),
         )
-        keys = rules.KeyFacts(order_order, item_numbers)
+        keys = rules.KeyFacts(orders_by_key, items_by_number)
         batch_order = links.batch_order if links is not None else None
         unique = {
             ORDERS.name: orders_unique,

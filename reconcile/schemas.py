@@ -109,17 +109,12 @@ def _in_memory() -> pl.Config:
     return pl.Config(engine_affinity="in-memory")
 
 
-def validate_files(
-    tables: Iterable[tuple[InputFile, CsvTable]],
-    policy: Policy,
-    unique: Mapping[str, bool | None] | None = None,
-) -> pl.DataFrame:
+def validate_files(tables: Iterable[tuple[InputFile, CsvTable]], policy: Policy) -> pl.DataFrame:
     """Every problem found within single files: header checks, each file's Pandera schema
-    and its key's uniqueness (``unique``: see ``repeated_key_problems``)."""
+    and its key's uniqueness. (The pipeline runs the two apart, the keys beside the sort's
+    work: see ``repeated_key_problems``.)"""
     tables = list(tables)
-    return concat_problems(
-        [schema_problems(tables, policy), repeated_key_problems(tables, unique or {})]
-    )
+    return concat_problems([schema_problems(tables, policy), repeated_key_problems(tables, {})])
 
 
 def schema_problems(tables: Iterable[tuple[InputFile, CsvTable]], policy: Policy) -> pl.DataFrame:
