@@ -71,7 +71,7 @@ class Loaded:
     inputs: rules.Inputs
     files: dict[str, list[dict[str, str]]]
     links: rules.BatchLinks | None
-    keys: rules.KeyFacts | None = None
+    keys: rules.KeyFacts
     # Batch-line columns whose cells are as written (``csvio.CsvTable.as_written``).
     lines_as_written: frozenset[str] = frozenset()
 
