@@ -139,7 +139,7 @@ def test_distinct_numbers_are_told_apart_from_repeated_ones(numbers: list[int]) 
 
 @pytest.mark.parametrize(
     "numbers",
-    [[5, 6, 7, 5], [2**64 - 1, 0, 2**64 - 1], [0, 0]],
+    [[5, 6, 7, 5], [2**64 - 1, 0, 2**64 - 1], [0, 0], [2**64 - 3, 2**64 - 1, 2**64 - 3]],
 )
 def test_a_repeated_number_is_found_dense_or_sparse(numbers: list[int]) -> None:
     """It finds a repeat among dense numbers (table by number) and sparse ones (Polars)."""
