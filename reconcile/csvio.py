@@ -669,16 +669,21 @@ def write_csv(frame: pl.DataFrame, path: Path, as_written: Collection[str] = ())
 NEEDS_QUOTES = '[",\r\n]|^$'
 
 
+def needs_quotes(value: str) -> bool:
+    """Whether minimal quoting quotes ``value``."""
+    return re.search(NEEDS_QUOTES, value) is not None
+
+
 def _need_no_quotes(frame: pl.DataFrame, columns: Sequence[str]) -> bool:
     """Whether minimal quoting would quote no header of ``frame`` and no value in its
     ``columns``."""
-    if any(re.search(NEEDS_QUOTES, name) for name in frame.columns):
+    if any(needs_quotes(name) for name in frame.columns):
         return False
     text = [name for name in columns if frame.schema[name] == pl.String]
     if not text:
         return True
-    needs_quotes = pl.any_horizontal(pl.col(name).str.contains(NEEDS_QUOTES) for name in text)
-    return not frame.select(needs_quotes.any()).item()
+    any_quoted = pl.any_horizontal(pl.col(name).str.contains(NEEDS_QUOTES) for name in text)
+    return not frame.select(any_quoted.any()).item()
 
 
 def write_text(text: str, path: Path) -> None:

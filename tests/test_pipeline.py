@@ -13,6 +13,7 @@ import pytest
 
 from reconcile import pipeline, rules
 from reconcile.config import Options, resolve
+from reconcile.contract import BATCH_ITEMS, ORDERS
 from tests.conftest import CASES, EXAMPLE, snapshot, write_folder
 
 
@@ -82,7 +83,7 @@ def test_cells_kept_as_written_give_the_outputs_decoded_cells_give(tmp_path: Pat
         loaded = pipeline.load(
             settings.sources, settings.headers, settings.policy, pipeline.Timings()
         )
-        assert loaded.lines_as_written == (set(LINES[0]) if name == "minimal" else set())
+        assert loaded.as_written[BATCH_ITEMS] == (set(LINES[0]) if name == "minimal" else set())
         pipeline.run(settings)
         outputs[name] = snapshot(tmp_path / f"{name}-out")
         del outputs[name]["summary.json"]  # it names the inputs' digests
@@ -179,3 +180,30 @@ def test_a_valid_night_passes_however_its_ids_are_shaped(tmp_path: Path, width: 
         assert (find(ids) is not None) == (width == 9)
     item_ids = pl.Series([row[2] for row in night["batch_items"][1:]])
     assert (rules.item_numbers(item_ids) is not None) == (width == 9)
+
+
+@pytest.mark.parametrize(
+    ("cancelled", "written"),
+    [("Cancelled", "O1,Cancelled\n"), ("Cancelled, refunded", 'O1,"Cancelled, refunded"\n')],
+)
+def test_orders_written_as_read_are_quoted_where_the_cancelled_status_needs_it(
+    tmp_path: Path, cancelled: str, written: str
+) -> None:
+    """It writes the orders' cells as read when no cell needs quotes, and still quotes a
+    cancelled status that holds a comma."""
+    config = write_folder(
+        tmp_path, {"reconcile.toml": f'[values]\norder_cancelled = "{cancelled}"\n'}
+    )
+    settings = resolve(
+        Options(
+            input_dir=CASES / "base", out=tmp_path / "out", config_file=config / "reconcile.toml"
+        )
+    )
+    as_written = pipeline.written_as_read(
+        {ORDERS: frozenset({"order_id", "status"}), BATCH_ITEMS: frozenset({"item_id"})},
+        settings.policy,
+    )
+    assert as_written[BATCH_ITEMS] == {"item_id"}
+    assert as_written[ORDERS] == (frozenset() if "," in cancelled else {"order_id", "status"})
+    pipeline.run(settings)
+    assert (tmp_path / "out" / "orders.csv").read_text() == f"order_id,status\n{written}O2,Open\n"
