@@ -111,7 +111,7 @@ class BatchLinks:
 def link_batches(batches: pl.DataFrame, batch_items: pl.DataFrame) -> BatchLinks:
     """Find each batch line's batch: one exact lookup, shared by validation and sorting."""
     batch_order = key_order(batches.get_column("batch_id"))
-    ordered = in_id_order(batches, "batch_id", batch_order)
+    ordered = in_key_order(batches, "batch_id", batch_order)
     line_batch = positions_in(batch_items.get_column("batch_id"), ordered.get_column("batch_id"))
     return BatchLinks(ordered, line_batch.alias(LINE_BATCH), batch_order)
 
@@ -227,7 +227,7 @@ def sort_inputs(
         links.batches.height,
         keys.items,
     )
-    orders = in_id_order(inputs.orders, "order_id", keys.orders)
+    orders = in_key_order(inputs.orders, "order_id", keys.orders)
     return SortedInputs(
         Inputs(
             orders=orders,
@@ -240,10 +240,14 @@ def sort_inputs(
     )
 
 
-def in_id_order(frame: pl.DataFrame, column: str, order: KeyOrder | None = None) -> pl.DataFrame:
-    """``frame`` sorted by its unique text key ``column``, byte by byte (``order``: the
-    column's ``key_order``, if found already)."""
-    order = order or key_order(frame.get_column(column))
+def in_id_order(frame: pl.DataFrame, column: str) -> pl.DataFrame:
+    """``frame`` sorted by its unique text key ``column``, byte by byte."""
+    return in_key_order(frame, column, key_order(frame.get_column(column)))
+
+
+def in_key_order(frame: pl.DataFrame, column: str, order: KeyOrder | None) -> pl.DataFrame:
+    """``in_id_order``, the column's ``key_order`` found already (None: the ids have no
+    integer key)."""
     if order is not None:
         return take_rows(frame, order.rows)
     # Polars' streaming sort is about twice as fast on one text key; its result
