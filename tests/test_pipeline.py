@@ -110,9 +110,9 @@ def test_warming_up_imports_what_pandera_imports_on_its_first_validation() -> No
 
 
 def night_of_width(width: int) -> dict[str, list[list[str]]]:
-    """A valid night whose ids are O/B plus ``width`` digits and whose item ids are digits:
-    from width 7 every key has a 64-bit key to sort by (or, items, a number), below it
-    none does."""
+    """A valid night whose order and batch ids are O or B plus ``width`` digits, and whose
+    item ids are ``width`` digits (I and a digit at width 1): at width 9 the orders and
+    batches have a 64-bit key to sort by and the items are numbers; at width 1 none is."""
     order, batch = (f"O{n:0{width}}" for n in (1, 2, 3)), (f"B{n:0{width}}" for n in (1, 2))
     orders, batches = list(order), list(batch)
     items = [f"{n:0{width}}" if width > 1 else f"I{n}" for n in (1, 2, 3)]
