@@ -138,7 +138,7 @@ def numbering(ids: pl.Series) -> tuple[Numbering, pl.Series] | None:
         return None
     lowest, highest = int(numbers.min()), int(numbers.max())  # type: ignore[arg-type]
     slots = highest - lowest + 1
-    if slots > min(SLOTS_PER_ID * ids.len() + SLOTS_MARGIN, MAX_SLOTS):
+    if not dense(slots, ids.len()):
         return None
     return Numbering(head, length, lowest, slots), (numbers - lowest).cast(pl.UInt32)
 
@@ -158,10 +158,15 @@ def numbers_after(ids: pl.Series, head: str) -> pl.Series | None:
     return None if numbers.null_count() else numbers
 
 
+def dense(slots: int, count: int) -> bool:
+    """Whether ``count`` numbers spread over ``slots`` are dense enough for a table by number."""
+    return slots <= min(SLOTS_PER_ID * count + SLOTS_MARGIN, MAX_SLOTS)
+
+
 def distinct(numbers: pl.Series) -> bool:
     """Whether no two of ``numbers`` (unsigned integers, no nulls) are equal.
 
-    Where they are dense enough for a table by number (``SLOTS_PER_ID``), each marks its
+    Where they are dense enough for a table by number (``dense``), each marks its
     slot, and as many slots are marked as there are numbers exactly when none repeats:
     5M item numbers in 0.08 s, against 0.26 s of CPU for Polars' ``n_unique`` (and 0.30
     s for ``n_unique`` of the ids' hashes). Otherwise, ``n_unique``.
@@ -170,7 +175,7 @@ def distinct(numbers: pl.Series) -> bool:
         return True
     lowest, highest = int(numbers.min()), int(numbers.max())  # type: ignore[arg-type]
     slots = highest - lowest + 1
-    if slots > min(SLOTS_PER_ID * numbers.len() + SLOTS_MARGIN, MAX_SLOTS):
+    if not dense(slots, numbers.len()):
         return bool(numbers.n_unique() == numbers.len())
     marked = pl.repeat(False, slots, dtype=pl.Boolean, eager=True).scatter(
         (numbers - lowest).cast(pl.UInt32), True
