@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EXAMPLE_OUT ?= out/example
 
-.PHONY: run test check typecheck bench bench-instructions clean
+.PHONY: run test check typecheck bench bench-instructions bench-profile clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ bench: $(BENCH_STAMP)
 ## Count the instructions of the floor and the job under valgrind (repeatable; 25 minutes).
 bench-instructions: $(BENCH_STAMP)
 	$(BENCH_VENV)/bin/python -m bench.instructions
+
+## Where the CPU goes, the job beside the floor, under perf (three runs of each; 1 minute).
+bench-profile: $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python -m bench.profile
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) out bench-data .pytest_cache .mypy_cache .hypothesis
