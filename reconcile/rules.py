@@ -250,14 +250,9 @@ def sort_inputs(
     )
 
 
-def in_id_order(frame: pl.DataFrame, column: str) -> pl.DataFrame:
-    """``frame`` sorted by its unique text key ``column``, byte by byte."""
-    return in_key_order(frame, column, key_order(frame.get_column(column)))
-
-
 def in_key_order(frame: pl.DataFrame, column: str, order: KeyOrder | None) -> pl.DataFrame:
-    """``in_id_order``, the column's ``key_order`` found already (None: the ids have no
-    integer key)."""
+    """``frame`` sorted by its unique text key ``column``, byte by byte; ``order`` is the
+    column's ``key_order``, found already (None: the ids have no integer key)."""
     if order is not None:
         return take_rows(frame, order.rows)
     # Polars' streaming sort is about twice as fast on one text key; its result

@@ -14,7 +14,7 @@ from reconcile.rules import (
     Inputs,
     Outputs,
     byte_order_key,
-    in_id_order,
+    in_key_order,
     item_numbers,
     key_order,
     lines_in_order,
@@ -395,7 +395,8 @@ def test_frames_come_in_id_order_whatever_the_ids(ids: list[str], head: str) -> 
         {"id": ids, "row": range(len(ids))}, schema={"id": pl.String, "row": pl.Int64}
     )
     expected = sorted(ids, key=str.encode)
-    assert in_id_order(frame, "id").get_column("id").to_list() == expected
+    in_order = in_key_order(frame, "id", key_order(frame.get_column("id")))
+    assert in_order.get_column("id").to_list() == expected
 
 
 @pytest.mark.parametrize(
