@@ -10,7 +10,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -35,13 +35,30 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 PATH = click.Path(path_type=Path)
+# Inputs are not checked by Click: an unreadable one is the reader's to report, with exit
+# 66 as for the same file found in the input folder (Click's check exits 2).
+INPUT_PATH = click.Path(path_type=Path, readable=False)
+
+
+class Seconds(click.ParamType[float]):
+    """A number of seconds: finite and at least 0 (``nan`` and ``inf`` are no wait)."""
+
+    name = "seconds"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from reconcile.config import seconds
+
+        try:
+            return seconds(value)
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
 
 
 def input_options(command: F) -> F:
     """What run and check share: INPUT_DIR, --config, one option per input file, the
     cancellation lists, --policy, --ready-file, --report and --debug."""
     decorators = [
-        click.argument("input_dir", required=False, type=PATH),
+        click.argument("input_dir", required=False, type=INPUT_PATH),
         click.option(
             "--config",
             "config_file",
@@ -50,18 +67,18 @@ def input_options(command: F) -> F:
             "(default: $RECONCILE_CONFIG). Options win over the file.",
         ),
         *(
-            click.option(file.option, type=PATH, help=f"{file.name}, if not in INPUT_DIR.")
+            click.option(file.option, type=INPUT_PATH, help=f"{file.name}, if not in INPUT_DIR.")
             for file in (ORDERS, BATCHES, BATCH_ITEMS)
         ),
         click.option(
             "--cancellations",
-            type=PATH,
+            type=INPUT_PATH,
             multiple=True,
             help="A cancellations file; repeat for several. Replaces the configured list.",
         ),
         click.option(
             "--extra-cancellations",
-            type=PATH,
+            type=INPUT_PATH,
             multiple=True,
             help="A cancellations file read after the others (a bulk list); repeatable.",
         ),
@@ -117,7 +134,7 @@ def cli() -> None:
 @click.option(
     "--wait",
     "wait_seconds",
-    type=click.FloatRange(min=0),
+    type=Seconds(),
     help="Wait up to this many seconds for another run's lock instead of exiting 75.",
 )
 @click.option(
@@ -186,17 +203,41 @@ def run(
             progress=_show_stage if not quiet and _stderr_is_terminal() else None
         )
         try:
-            result = pipeline.run(settings, dry_run=dry_run, timings=stage_times)
+            result = pipeline.run(
+                settings, dry_run=dry_run, timings=stage_times, report_file=report_file
+            )
         finally:
             if timings:
                 _print_timings(stage_times.seconds, stage_times.cpu_seconds)
-        if report_file is not None:
-            pipeline.write_report(_no_problems(), report_file)
+        # OUT shows the new run from here on: nothing below may turn that into a failure.
+        for note in result.notes:
+            _say_after_publishing(f"reconcile: warning: {note}", err=True)
         if output_format == "json":
-            click.echo(report.summary_json(result.summary), nl=False)
+            _say_after_publishing(report.summary_json(result.summary), nl=False)
         elif not quiet:
             where = None if dry_run else str(settings.out)
-            click.echo(report.human_summary(result.summary, where=where))
+            _say_after_publishing(report.human_summary(result.summary, where=where))
+
+
+def _say_after_publishing(text: str, *, nl: bool = True, err: bool = False) -> None:
+    """Print once the run is published (or was a dry run): a failure to print (a full disk,
+    a closed pipe) is noted on stderr and changes nothing else, the exit status included."""
+    try:
+        click.echo(text, nl=nl, err=err)
+        (sys.stderr if err else sys.stdout).flush()
+    except OSError as error:
+        # What could not be printed is dropped, so that exiting does not try it again.
+        nowhere = open(os.devnull, "w")  # noqa: SIM115 (open until the process ends)
+        if err:
+            sys.stderr = nowhere
+            return
+        sys.stdout = nowhere
+        with suppress(OSError):
+            click.echo(
+                "reconcile: the run is published, but its summary could not be printed "
+                f"({error.strerror or type(error).__name__})",
+                err=True,
+            )
 
 
 @cli.command()
@@ -249,7 +290,7 @@ def check(
             policy_file,
             ready_file,
         )
-        result = pipeline.check(settings)
+        result = pipeline.check(settings, report_file)
         if report_file is not None:
             pipeline.write_report(result.problems, report_file)
         if output_format == "json":
@@ -311,27 +352,16 @@ def diff(
         from reconcile import diff as differ
 
         if new_dir is None:
-            previous, current = differ.previous_and_current(old_dir)
-            old_folder, old_name = previous.folder, previous.name
-            new_folder, new_name = current.folder, current.name
+            comparison = differ.compare_out(old_dir, only)
         else:
-            # each side's link, if it is one, is resolved once: a publish meanwhile cannot
-            # mix two runs into one side
-            old_folder, old_name = _resolved(old_dir), str(old_dir)
-            new_folder, new_name = _resolved(new_dir), str(new_dir)
-        diffs = differ.compare_folders(old_folder, new_folder, only)
-        comparison = differ.Comparison(old_name, new_name, diffs)
+            comparison = differ.compare_paths(old_dir, new_dir, only)
         render = {
             "text": differ.text_report,
             "markdown": differ.markdown_report,
             "json": differ.json_report,
         }
         click.echo(render[output_format](comparison, limit), nl=False)
-        sys.exit(EXIT_DIFFERENT if differ.any_difference(diffs) else EXIT_SAME)
-
-
-def _resolved(folder: Path) -> Path:
-    return Path(os.path.realpath(folder))
+        sys.exit(EXIT_DIFFERENT if differ.any_difference(comparison.diffs) else EXIT_SAME)
 
 
 @cli.command()
@@ -519,9 +549,12 @@ def _errors_to_exit(debug: bool, report_file: Path | None) -> Iterator[None]:
     except InputDataError as error:
         from reconcile import pipeline, report
 
-        if report_file is not None:
-            pipeline.write_report(error.problems, report_file)
         click.echo(report.human_report(error.problems), err=True)
+        if report_file is not None:
+            try:
+                pipeline.write_report(error.problems, report_file)
+            except OutputError as unwritten:
+                click.echo(f"reconcile: {unwritten}", err=True)
         sys.exit(error.exit_code)
     except ReconcileError as error:
         click.echo(f"reconcile: {error}", err=True)

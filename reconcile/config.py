@@ -13,6 +13,7 @@ the working folder.
 from __future__ import annotations
 
 import glob
+import math
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -105,6 +106,11 @@ class Settings:
     out: Path | None
     keep: int
     wait: float
+    # What the output folder must never take or lie in (see ``publish.check_target``): the
+    # input folder, if one was given or configured, and the files the settings came from.
+    input_folder: Path | None = None
+    config_file: Path | None = None
+    policy_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -192,7 +198,22 @@ def resolve(options: Options) -> Settings:
         out=out_folder,
         keep=_first(options.keep, loaded.keep, DEFAULT_KEEP),
         wait=_first(options.wait, loaded.wait, 0.0),
+        input_folder=folder,
+        config_file=path,
+        policy_file=options.policy_file,
     )
+
+
+def seconds(value: object) -> float:
+    """A number of seconds as given on the command line: finite and at least 0;
+    ``ValueError`` saying what is wrong otherwise."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"{value!r} is not a number of seconds") from None
+    if not math.isfinite(number) or number < 0:
+        raise ValueError(f"{value!r} is not a number of seconds (a finite number, 0 or more)")
+    return number
 
 
 def _first(*values: Any) -> Any:

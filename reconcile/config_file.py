@@ -48,7 +48,7 @@ class InputsSection(_Section):
 class OutputSection(_Section):
     folder: str | None = None
     keep: int | None = Field(default=None, ge=0)
-    wait: float | None = Field(default=None, ge=0)
+    wait: float | None = Field(default=None, ge=0, allow_inf_nan=False)
 
 
 class ValuesSection(_Section):

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 import re
 import sys
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -38,9 +39,11 @@ from typing import IO, Literal, cast
 
 import polars as pl
 
+from reconcile import regular
 from reconcile.contract import trim
 from reconcile.frames import moved
 from reconcile.problems import empty_problems, problem_rows
+from reconcile.regular import NotRegularFileError
 
 BOM = b"\xef\xbb\xbf"
 # How much of a line a problem keeps as its value (the report shortens it further).
@@ -106,11 +109,11 @@ def read_csv_table(
     0.3 s of the write at 5M lines with a quarter of them quoted).
     """
     try:
-        data = path.read_bytes()
+        data = regular.read_bytes(path)
     except FileNotFoundError:
         return _missing(label, "missing_file", f"no file at {path}")
-    except IsADirectoryError:
-        return _missing(label, "unreadable_file", f"{path} is a folder, not a file")
+    except NotRegularFileError as error:
+        return _missing(label, "unreadable_file", str(error))
     except OSError as error:
         return _missing(label, "unreadable_file", f"{path}: {error.strerror}")
     result = _read_csv(data, label, digest, keep_encoded)
@@ -143,9 +146,12 @@ def _read_csv(data: bytes, label: str, digest: bool, keep_encoded: KeepEncoded) 
     # (carriage returns; quotes, for columns that may stay as written) are computed while
     # Polars parses; bytes.count holds the GIL, which the parse does not need (at 5M lines
     # that saved 0.3-0.5 s of the read stage, measured against doing them in turn).
+    text = data[len(BOM) :] if data.startswith(BOM) else data
+    if b"\n" not in text and b"\r" in text.rstrip(b"\r"):
+        # Lines ended by CR alone (classic Mac OS) read as one header row of every value.
+        return ReadResult(None, problem_rows([{"file": label, "row": 1, "kind": "cr_line_ends"}]))
     with ThreadPoolExecutor(max_workers=2) as executor:
         sha256 = executor.submit(lambda: hashlib.sha256(data).hexdigest() if digest else "")
-        text = data[len(BOM) :] if data.startswith(BOM) else data
         counts = executor.submit(_byte_counts, text, keep_encoded is not no_column)
         # Polars refuses bytes that are not UTF-8, so a file read fast is UTF-8;
         # only a file the fast paths refused is checked here, to name the bad bytes.
@@ -684,6 +690,19 @@ def _need_no_quotes(frame: pl.DataFrame, columns: Sequence[str]) -> bool:
         return True
     any_quoted = pl.any_horizontal(pl.col(name).str.contains(NEEDS_QUOTES) for name in text)
     return not frame.select(any_quoted.any()).item()
+
+
+def unwritable_file(path: Path) -> str | None:
+    """Why a file could not be written at ``path`` (a folder there, no folder to hold it),
+    found without writing; None when nothing stands in the way."""
+    if path.is_dir():
+        return "is a folder, not a file"
+    parent = path.parent
+    if not parent.is_dir():
+        return f"the folder {parent} does not exist"
+    if not os.access(parent, os.W_OK):
+        return f"the folder {parent} cannot be written"
+    return None
 
 
 def write_text(text: str, path: Path) -> None:

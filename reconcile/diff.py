@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import json
 import operator
-from collections.abc import Callable, Mapping
+import os
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from functools import reduce
 from pathlib import Path
@@ -27,7 +29,7 @@ from reconcile import csvio
 from reconcile.contract import CSV_OUTPUTS, SUMMARY
 from reconcile.errors import DiffError
 from reconcile.lookup import HASH
-from reconcile.publish import Run, kept_runs
+from reconcile.publish import Run, held_folder, held_runs
 
 # Each output's key (empty: the whole row); summary.json is compared entry by entry.
 KEYS: Mapping[str, tuple[str, ...]] = {
@@ -500,7 +502,7 @@ def _md_cell(value: Any) -> str:
 
 
 def _md_table(frame: pl.DataFrame) -> list[str]:
-    header = "| " + " | ".join(frame.columns) + " |"
+    header = "| " + " | ".join(_md_cell(name) for name in frame.columns) + " |"
     rule = "|" + "|".join("---" for _ in frame.columns) + "|"
     body = ["| " + " | ".join(_md_cell(value) for value in row) + " |" for row in frame.iter_rows()]
     return [header, rule, *body]
@@ -528,8 +530,8 @@ def markdown_report(comparison: Comparison, limit: int = SHOWN_ROWS) -> str:
         if diff.columns_added or diff.columns_removed:
             lines += [
                 "",
-                f"Columns only in new: {', '.join(diff.columns_added) or 'none'}; "
-                f"only in old: {', '.join(diff.columns_removed) or 'none'}.",
+                f"Columns only in new: {', '.join(map(_md_cell, diff.columns_added)) or 'none'}; "
+                f"only in old: {', '.join(map(_md_cell, diff.columns_removed)) or 'none'}.",
             ]
         for label, rows in (("Added", diff.added), ("Removed", diff.removed)):
             if rows.height:
@@ -577,9 +579,29 @@ def json_report(comparison: Comparison, limit: int = 0) -> str:
 # ---- runs of one output folder -------------------------------------------------
 
 
-def previous_and_current(out: Path) -> tuple[Run, Run]:
-    """The run before the current one of output folder ``out``, and the current one."""
-    runs = _runs(out)
+def compare_out(out: Path, only: str | None = None) -> Comparison:
+    """The run before the current one of output folder ``out`` against the current one, each
+    named by its run's name; both are held against pruning while they are read."""
+    with _held(out, lambda runs: list(previous_and_current(runs, out))) as (previous, current):
+        return Comparison(
+            previous.name, current.name, compare_folders(previous.folder, current.folder, only)
+        )
+
+
+def compare_paths(old: Path, new: Path, only: str | None = None) -> Comparison:
+    """Two output folders, named by the paths given. Each side's link, if it is one, is
+    resolved once (a publish meanwhile cannot mix two runs into one side), and a run folder
+    is held against pruning while it is read."""
+    old_folder, new_folder = (Path(os.path.realpath(folder)) for folder in (old, new))
+    with ExitStack() as holds:
+        for folder in (old_folder, new_folder):
+            held_folder(folder, holds)
+        return Comparison(str(old), str(new), compare_folders(old_folder, new_folder, only))
+
+
+def previous_and_current(runs: list[Run], out: Path) -> tuple[Run, Run]:
+    """The run before the current one of output folder ``out``, and the current one, of its
+    kept ``runs``."""
     current = next((index for index, run in enumerate(runs) if run.current), None)
     if current is None or current + 1 >= len(runs):
         raise DiffError(
@@ -591,20 +613,23 @@ def previous_and_current(out: Path) -> tuple[Run, Run]:
 
 def run_summaries(out: Path) -> list[tuple[Run, dict[str, Any] | None]]:
     """Every kept run of ``out``, newest first, with its summary (None if it has none: a
-    folder taken over, say)."""
+    folder taken over, say), read while the runs are held against pruning."""
     listed = []
-    for run in _runs(out):
-        try:
-            summary = json.loads((run.folder / SUMMARY).read_bytes())
-        except (OSError, ValueError):
-            summary = None
-        listed.append((run, summary if isinstance(summary, dict) else None))
+    with _held(out) as runs:
+        for run in runs:
+            try:
+                summary = json.loads((run.folder / SUMMARY).read_bytes())
+            except (OSError, ValueError):
+                summary = None
+            listed.append((run, summary if isinstance(summary, dict) else None))
     return listed
 
 
-def _runs(out: Path) -> list[Run]:
+@contextmanager
+def _held(out: Path, chosen: Callable[[list[Run]], list[Run]] = list) -> Iterator[list[Run]]:
     try:
-        return kept_runs(out)
+        with held_runs(out, chosen) as runs:
+            yield runs
     except FileNotFoundError as error:
         raise DiffError(str(error)) from None
     except OSError as error:

@@ -37,7 +37,7 @@ from reconcile.errors import (
     UsageError,
 )
 from reconcile.policy import Policy
-from reconcile.problems import concat_problems
+from reconcile.problems import concat_problems, empty_problems
 
 # The stages of a run, in order (a dry run stops after "validate outputs").
 STAGES = ("read", "validate inputs", "sort", "rules", "validate outputs", "write", "publish")
@@ -291,6 +291,8 @@ def decide(ordered: rules.SortedInputs, policy: Policy, timings: Timings) -> rul
 @dataclass(frozen=True)
 class RunResult:
     summary: dict[str, Any]
+    # What went wrong after the new run was published (it is published all the same).
+    notes: tuple[str, ...] = ()
 
 
 def run(
@@ -299,13 +301,24 @@ def run(
     dry_run: bool = False,
     timings: Timings | None = None,
     after_read: AfterRead | None = None,
+    report_file: Path | None = None,
 ) -> RunResult:
-    """The whole job. With ``dry_run`` nothing is written, not even the lock."""
+    """The whole job. With ``dry_run`` nothing is written, not even the lock (only the
+    ``report_file``, if given). Once the new run is published nothing raises: what fails
+    after that is in the result's notes."""
     timings = timings or Timings()
     out = settings.out
     if out is None:
         raise UsageError(
             "no output folder: give --out OUT, or [output] folder in the configuration"
+        )
+    own = own_paths(settings)
+    publish.check_target(out, own, settings.input_folder)
+    if report_file is not None:
+        store_root = publish.store_for(out).root
+        check_report_file(
+            report_file,
+            [*own, ("the output folder", out), ("the folder of the output's runs", store_root)],
         )
     store = publish.store_for(out)
     guard = nullcontext() if dry_run else publish.locked(store, settings.wait)
@@ -319,12 +332,16 @@ def run(
         del ordered
         content = report.summary(outputs, files, settings)
         if dry_run:
+            if report_file is not None:
+                write_report(empty_problems(), report_file)
             return RunResult(content)
         publish.recover(store)
         with timings.stage("write"):
             folder = publish.new_run_folder(store)
             try:
                 write_outputs(folder, outputs, content, settings.headers, as_written)
+                if report_file is not None:  # before the switch: its failure leaves OUT as it was
+                    write_report(empty_problems(), report_file)
             except OSError as error:
                 publish.discard(folder)
                 raise OutputError(f"cannot write the outputs into {out}: {error}") from None
@@ -333,11 +350,43 @@ def run(
                 raise
         with timings.stage("publish"):
             try:
-                publish.publish(store, folder, settings.keep)
+                published = publish.publish(store, folder, settings.keep)
             except BaseException:
                 publish.discard(folder)
                 raise
-    return RunResult(content)
+    return RunResult(content, published.notes)
+
+
+def own_paths(settings: Settings) -> list[tuple[str, Path]]:
+    """What a run reads besides the outputs, each with what it is, for the output folder's
+    and the report's guards."""
+    named: list[tuple[str, Path]] = [
+        ("the input file", path) for paths in settings.sources.paths.values() for path in paths
+    ]
+    if settings.input_folder is not None:
+        named.append(("the input folder", settings.input_folder))
+    for what, path in (
+        ("the configuration file", settings.config_file),
+        ("the policy file", settings.policy_file),
+        ("the ready file", settings.sources.ready_file),
+    ):
+        if path is not None:
+            named.append((what, path))
+    return named
+
+
+def check_report_file(report_file: Path, own: list[tuple[str, Path]]) -> None:
+    """``UsageError`` (exit 2) unless ``--report`` names a file that can be written and is
+    none of the run's own paths (an input, the configuration, the output folder...)."""
+    for what, path in own:
+        if publish.same_or_inside(report_file, path):
+            raise UsageError(
+                f"--report {report_file} would overwrite {what} {path}; "
+                "give the report a file of its own"
+            )
+    problem = csvio.unwritable_file(report_file)
+    if problem is not None:
+        raise UsageError(f"--report {report_file}: {problem}")
 
 
 def written_as_read(
@@ -389,8 +438,12 @@ class CheckResult:
     missing_files: bool
 
 
-def check(settings: Settings) -> CheckResult:
-    """Validate only; when the input is valid, also the summary a run would produce."""
+def check(settings: Settings, report_file: Path | None = None) -> CheckResult:
+    """Validate only; when the input is valid, also the summary a run would produce.
+    ``report_file`` (written by the caller) is refused first if it could not be written or
+    would overwrite an input."""
+    if report_file is not None:
+        check_report_file(report_file, own_paths(settings))
     timings = Timings()
     try:
         loaded = load(settings.sources, settings.headers, settings.policy, timings)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from reconcile import regular
 from reconcile.contract import status_key, trim
 from reconcile.errors import UsageError
 
@@ -110,12 +111,12 @@ def read_toml(path: Path, where: str) -> tuple[bytes, dict[str, Any]]:
     """The bytes and the parsed document of a TOML file (a policy or a configuration);
     ``UsageError`` (exit 2) naming it as ``where`` when it is missing or not TOML."""
     try:
-        data = path.read_bytes()
+        data = regular.read_bytes(path)
         text = data.decode("utf-8")
     except FileNotFoundError:
         raise UsageError(f"{where}: no such file") from None
-    except IsADirectoryError:
-        raise UsageError(f"{where}: is a folder, not a file") from None
+    except regular.NotRegularFileError as error:
+        raise UsageError(f"{where}: {error}") from None
     except OSError as error:
         raise UsageError(f"{where}: cannot be read ({error.strerror})") from None
     except UnicodeDecodeError:
@@ -164,6 +165,12 @@ def with_values(policy: Policy, cancelled: str, archived: str, where: str) -> Po
     Like every status the job writes, it is written in its canonical spelling (a new status:
     trimmed), so that a second run writes it the same way.
     """
+    for key, value in (("order_cancelled", cancelled), ("batch_archived", archived)):
+        if not trim(value):
+            raise UsageError(
+                f'{where}: {key} = "{value}" is empty once trimmed; give the status to write'
+            )
+    cancelled, archived = trim(cancelled), trim(archived)
     spelled = policy.canonical_by_key.get(status_key(archived))
     if spelled is not None and spelled != ARCHIVED:
         if spelled in STATUSES:

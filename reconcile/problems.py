@@ -24,9 +24,16 @@ PROBLEM_SCHEMA: dict[str, pl.DataType] = {
 # problem and the second once per kind.
 KINDS: Mapping[str, tuple[str, str]] = {
     "missing_file": ("file is missing", "give the right path, or put the file in the input folder"),
-    "unreadable_file": ("file cannot be read", "check that the path is a readable file"),
+    "unreadable_file": (
+        "file cannot be read",
+        "give the path of a readable, regular file (not a folder, FIFO or device)",
+    ),
     "not_utf8": ("bytes that are not UTF-8", "save the file as UTF-8 (a BOM is fine)"),
     "empty_file": ("file is empty: no header row", "export the file again with its header row"),
+    "cr_line_ends": (
+        "lines end with a carriage return alone (CR, as classic Mac OS wrote them)",
+        "save the file with LF or CRLF line ends (Windows or Unix format)",
+    ),
     "bad_quoting": (
         "quoting error",
         'double a quote inside a quoted field (""), close every quoted field, '

@@ -27,18 +27,24 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from reconcile.errors import LockedError, OutputError
+from reconcile.contract import OUTPUT_NAMES
+from reconcile.errors import LockedError, OutputError, UsageError
 
 DEFAULT_KEEP = 3
 LOCK_POLL_SECONDS = 0.1
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
+# The names of the run folders the job makes in ``runs/`` (``new_run_folder``, ``_take_over``):
+# pruning deletes nothing else.
+RUN_NAME = re.compile(r"\d{8}T\d{6}\.\d{6}Z-(?:\d+|taken-over)")
+# How many foreign entries a refusal to take over a folder names.
+FOREIGN_SHOWN = 5
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,113 @@ class Store:
 
 def store_for(target: Path) -> Store:
     return Store(Path(os.path.abspath(target)))
+
+
+def check_target(
+    target: Path,
+    own: Sequence[tuple[str, Path]],
+    input_folder: Path | None = None,
+    working_folder: Path | None = None,
+) -> None:
+    """Refuse an output folder that could take what is not its own, before anything is
+    locked, moved or written.
+
+    ``own`` names the paths the run reads or writes besides its outputs (``("the
+    configuration file", path)``, ...). ``target`` is refused (``UsageError``, exit 2) when
+    it is empty text, the working folder or above it, one of ``own`` or above one of them,
+    inside ``input_folder``, or when one of them lies in the folder that keeps its runs;
+    and (``OutputError``, exit 73) when it is an ordinary folder holding anything a run
+    does not write, or a link the job did not make.
+    """
+    if str(target) in ("", "."):
+        raise UsageError(
+            "the output folder is empty text (or .): give --out a folder of its own, "
+            "e.g. --out out/night"
+        )
+    where = _located(target)
+    runs_root = store_for(where).root
+    cwd = working_folder if working_folder is not None else Path.cwd()
+    named = [("the working folder", cwd, _both_ways(cwd)), *((w, p, _both_ways(p)) for w, p in own)]
+    # the closest relation first: "is the input folder" says more than "holds an input"
+    for what, path, places in named:
+        if where in places:
+            raise UsageError(f"the output folder {target} is {what} {path}; {_OWN_FOLDER}")
+    for what, path, places in named:
+        if any(where in seen.parents for seen in places):
+            raise UsageError(
+                f"the output folder {target} holds {what} {path}: a run replaces its "
+                f"output folder and prunes old runs; {_OWN_FOLDER}"
+            )
+    for what, path, places in named:
+        if any(runs_root == seen or runs_root in seen.parents for seen in places):
+            raise UsageError(
+                f"{what} {path} lies in {runs_root}, where the runs of {target} are kept "
+                f"and pruned; copy it elsewhere first, or {_OWN_FOLDER}"
+            )
+    if input_folder is not None:
+        for folder in _both_ways(input_folder):
+            if folder in where.parents:
+                raise UsageError(
+                    f"the output folder {target} lies inside the input folder {input_folder}, "
+                    f"where a pattern could read its files as inputs; {_OWN_FOLDER}"
+                )
+    refuse_foreign(store_for(target))
+
+
+_OWN_FOLDER = "give --out (or [output] folder) a folder of its own"
+
+
+def _located(path: Path) -> Path:
+    """``path`` absolute, with the folders on the way resolved but not ``path`` itself (an
+    output folder is a link to its current run, and is compared as the link)."""
+    absolute = Path(os.path.abspath(path))
+    return Path(os.path.realpath(absolute.parent)) / absolute.name if absolute.name else absolute
+
+
+def _both_ways(path: Path) -> set[Path]:
+    """``path`` as named (its folders resolved) and as resolved to the end."""
+    return {_located(path), Path(os.path.realpath(path))}
+
+
+def same_or_inside(path: Path, folder: Path) -> bool:
+    """Whether ``path`` is ``folder`` or lies inside it, the links on the way resolved."""
+    return any(
+        seen == place or place in seen.parents
+        for seen in _both_ways(path)
+        for place in _both_ways(folder)
+    )
+
+
+def refuse_foreign(store: Store) -> None:
+    """``OutputError`` (exit 73) unless whatever stands at the target may be taken over: nothing,
+    the job's own link, or an ordinary folder of nothing but files a run writes."""
+    target = store.target
+    if not os.path.lexists(target) or _is_our_link(store):
+        return
+    if target.is_symlink():
+        raise OutputError(
+            f"the output folder {target} is a link that reconcile did not make "
+            f"(to {os.readlink(target)}); remove the link, or choose another output folder"
+        )
+    if not target.is_dir():
+        raise OutputError(f"cannot write outputs to {target}: it is a file, not a folder")
+    try:
+        entries = sorted(os.scandir(target), key=lambda entry: entry.name)
+    except OSError as error:
+        raise OutputError(_cannot_write(target, error)) from None
+    foreign = [
+        entry.name
+        for entry in entries
+        if entry.name not in OUTPUT_NAMES or not entry.is_file(follow_symlinks=False)
+    ]
+    if foreign:
+        shown = ", ".join(foreign[:FOREIGN_SHOWN])
+        more = f" and {len(foreign) - FOREIGN_SHOWN} more" if len(foreign) > FOREIGN_SHOWN else ""
+        raise OutputError(
+            f"the output folder {target} holds what a run does not write ({shown}{more}); "
+            "a run takes over a folder of earlier outputs only: move those away, or choose "
+            "another output folder"
+        )
 
 
 @contextmanager
@@ -92,16 +205,22 @@ def _acquire(handle: int, store: Store, wait_seconds: float) -> None:
     while True:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
         except BlockingIOError:
-            if time.monotonic() >= deadline:
-                holder = _holder(os.pread(handle, 200, 0).decode("utf-8", "replace"))
-                waited = f" after waiting {wait_seconds:g}s" if wait_seconds else ""
-                raise LockedError(
-                    f"another run{holder} holds the lock on {store.target}{waited}; "
-                    "try again later, or give --wait SECONDS"
-                ) from None
-            time.sleep(LOCK_POLL_SECONDS)
+            pass  # another run holds it
+        except OSError as error:  # ENOLCK on some network file systems, EIO...
+            raise OutputError(
+                f"cannot lock the output folder: {store.lock_file}: {error.strerror or error}"
+            ) from None
+        else:
+            return
+        if time.monotonic() >= deadline:
+            holder = _holder(os.pread(handle, 200, 0).decode("utf-8", "replace"))
+            waited = f" after waiting {wait_seconds:g}s" if wait_seconds else ""
+            raise LockedError(
+                f"another run{holder} holds the lock on {store.target}{waited}; "
+                "try again later, or give --wait SECONDS"
+            )
+        time.sleep(LOCK_POLL_SECONDS)
 
 
 def _holder(text: str) -> str:
@@ -124,8 +243,7 @@ def _holder(text: str) -> str:
 
 
 def _make_dirs(store: Store) -> None:
-    if store.target.exists() and not store.target.is_dir():
-        raise OutputError(f"cannot write outputs to {store.target}: it is a file, not a folder")
+    refuse_foreign(store)
     try:
         store.runs.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -152,11 +270,22 @@ def discard(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def publish(store: Store, folder: Path, keep: int = DEFAULT_KEEP) -> Path:
-    """Make ``folder`` the output folder in one atomic step; keep ``keep`` previous runs."""
+@dataclass(frozen=True)
+class Published:
+    """A run made current: its folder, and what went wrong after the switch (the run is
+    published all the same; the caller tells the user)."""
+
+    folder: Path
+    notes: tuple[str, ...] = ()
+
+
+def publish(store: Store, folder: Path, keep: int = DEFAULT_KEEP) -> Published:
+    """Make ``folder`` the output folder in one atomic step; keep ``keep`` previous runs.
+
+    ``OutputError`` means the previous run is still current; once the link is switched
+    nothing raises, and a failure is returned as a note."""
     final = store.runs / folder.name.removeprefix("tmp-")
     link = store.root / "link.tmp"
-    switched = False
     try:
         _fsync_tree(folder)
         os.rename(folder, final)
@@ -165,15 +294,25 @@ def publish(store: Store, folder: Path, keep: int = DEFAULT_KEEP) -> Path:
         _remove_if_present(link)
         os.symlink(os.path.relpath(final, store.target.parent), link)
         os.replace(link, store.target)
-        switched = True
+    except OSError as error:
+        # the previous run stays current: drop this run's files
+        discard(final)
+        _remove_if_present(link)
+        raise OutputError(_cannot_write(store.target, error)) from None
+    notes = []
+    try:
         _fsync_dir(store.target.parent)
     except OSError as error:
-        if not switched:  # the previous run stays current: drop this run's files
-            discard(final)
-            _remove_if_present(link)
-        raise OutputError(_cannot_write(store.target, error)) from None
-    prune(store, keep)
-    return final
+        notes.append(
+            f"{store.target} shows the new run, but the switch may not be on disk yet "
+            f"(syncing {store.target.parent} failed: {error.strerror or error}); a power "
+            "cut now could bring back the previous run"
+        )
+    try:
+        prune(store, keep)
+    except OSError as error:
+        notes.append(f"could not prune the old runs of {store.target}: {error}")
+    return Published(final, tuple(notes))
 
 
 def _take_over(store: Store) -> None:
@@ -181,6 +320,7 @@ def _take_over(store: Store) -> None:
     target = store.target
     if not os.path.lexists(target) or _is_our_link(store):
         return
+    refuse_foreign(store)  # again, under the lock: it may have changed since the run began
     taken = store.runs / f"{_stamp_now()}-taken-over"
     placeholder = store.root / "takeover.tmp"
     _remove_if_present(placeholder)
@@ -243,14 +383,39 @@ def recover(store: Store) -> None:
 
 
 def prune(store: Store, keep: int) -> None:
-    """Keep the current run and the ``keep`` newest others."""
+    """Keep the current run and the ``keep`` newest others; delete only run folders the job
+    made (anything else in ``runs/`` stays where it is)."""
     current = _linked_run(store)
-    runs = sorted((path for path in store.runs.iterdir() if path != current), reverse=True)
+    runs = sorted(
+        (
+            path
+            for path in store.runs.iterdir()
+            if path != current
+            and RUN_NAME.fullmatch(path.name)
+            and path.is_dir()
+            and not path.is_symlink()
+        ),
+        reverse=True,
+    )
     for old in runs[keep:]:
-        if old.is_dir() and not old.is_symlink():
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            _remove_if_present(old)
+        _delete_unless_read(old)
+
+
+def _delete_unless_read(folder: Path) -> None:
+    """Delete the run ``folder`` unless a reader holds it (``held_runs``): then it stays, and
+    the pruning of a later run deletes it."""
+    try:
+        handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return  # gone already
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return  # being read
+        shutil.rmtree(folder, ignore_errors=True)
+    finally:
+        os.close(handle)  # a reader waiting for this folder then finds it gone
 
 
 def _remove_if_present(path: Path) -> None:
@@ -320,3 +485,50 @@ def kept_runs(target: Path) -> list[Run]:
         reverse=True,
     )
     return [Run(folder.name, folder, folder == current) for folder in folders]
+
+
+# How often ``held_runs`` lists the runs again when one vanished before it could hold it.
+HOLD_ATTEMPTS = 20
+
+
+@contextmanager
+def held_runs(
+    target: Path, chosen: Callable[[list[Run]], list[Run]] = list
+) -> Iterator[list[Run]]:
+    """The ``chosen`` of ``kept_runs(target)`` (all, by default), each held against pruning
+    until the block ends: a reader (``diff``, ``runs``) never sees a run deleted under it.
+
+    Each run folder is held by a shared ``flock`` on the folder itself, which pruning asks for
+    exclusively and without waiting, passing over a run that is being read (the next run's
+    pruning deletes it). A run pruned between the listing and the hold is found gone, and
+    the runs are listed again.
+    """
+    for _ in range(HOLD_ATTEMPTS):
+        with ExitStack() as holds:
+            runs = chosen(kept_runs(target))
+            if all(_hold(run.folder, holds) for run in runs):
+                yield runs
+                return
+    raise OSError(f"the runs of {target} kept changing while being listed; try again")
+
+
+def held_folder(folder: Path, holds: ExitStack) -> None:
+    """Hold ``folder`` against pruning (if it is a run) until ``holds`` closes; nothing
+    happens for a folder that cannot be opened (its reader reports that)."""
+    _hold(folder, holds)
+
+
+def _hold(folder: Path, holds: ExitStack) -> bool:
+    """Take a shared lock on ``folder`` for as long as ``holds`` lives; False if it is gone."""
+    try:
+        handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return False
+    holds.callback(os.close, handle)
+    fcntl.flock(handle, fcntl.LOCK_SH)  # waits only while pruning deletes this very run
+    try:
+        now = os.stat(folder)
+    except OSError:
+        return False
+    held = os.fstat(handle)
+    return (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino)

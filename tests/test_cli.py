@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
@@ -189,6 +190,13 @@ INPUT_ERROR_CASES = [
     ("batch_items", "junk_after_closing_quote", 65, "text after a closing quote"),
     ("batch_items", "not_utf8_cp1252", 65, "bytes that are not UTF-8: e9"),
     ("batch_items", "semicolon_delimited", 65, "required column batch_id is missing"),
+    (
+        "batch_items",
+        "cr_line_ends",
+        65,
+        "lines end with a carriage return alone (CR, as classic Mac OS wrote them) (1):\n"
+        "    row 1\n    fix: save the file with LF or CRLF line ends",
+    ),
     ("batch_items", "repeated_column", 65, "column name repeated (1):\n    row 1, column item_id"),
     (
         "batch_items",
@@ -305,7 +313,7 @@ def test_a_folder_where_a_file_should_be_exits_66(tmp_path: Path) -> None:
     shutil.copytree(CASES / "base", folder, dirs_exist_ok=True)
     result = invoke("check", folder, "--orders", tmp_path)
     assert result.exit_code == 66
-    assert f"{tmp_path} is a folder, not a file" in result.stdout
+    assert "is a folder, not a regular file\n" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -533,3 +541,211 @@ def test_the_program_ends_with_the_commands_status_and_all_its_output(
     assert ended.stderr == filled(stderr)
     if status == 0:
         assert snapshot(out) == snapshot(GOLDEN / "example")
+
+
+# ---- the exit status says what OUT shows; no traceback, no hang (contract v3) -----------
+
+
+def reconcile_command(*args: str | Path) -> list[str]:
+    return [sys.executable, "-m", "reconcile", *map(str, args)]
+
+
+@pytest.mark.subprocess
+def test_a_full_stdout_after_publishing_is_noted_and_exits_0(
+    previous_output: Path,
+) -> None:
+    """It exits 0 when the summary cannot be printed (stdout on /dev/full) once the new run
+    is published, and says so on stderr (it exited 70, "internal error")."""
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            reconcile_command("run", EXAMPLE, "--out", previous_output),
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=300,
+        )
+    assert done.returncode == 0
+    assert done.stderr == (
+        "reconcile: the run is published, but its summary could not be printed "
+        "(No space left on device)\n"
+    )
+    assert snapshot(previous_output) == snapshot(GOLDEN / "example")
+
+
+@pytest.mark.subprocess
+def test_a_closed_pipe_after_publishing_is_noted_and_exits_0(previous_output: Path) -> None:
+    """It exits 0 when whoever reads stdout has gone (``| true``) once the new run is
+    published."""
+    process = subprocess.Popen(
+        reconcile_command("run", EXAMPLE, "--out", previous_output, "--format", "json"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the reader is gone before the run prints
+    message = process.stderr.read().decode()
+    assert process.wait(timeout=300) == 0
+    assert message == (
+        "reconcile: the run is published, but its summary could not be printed "
+        "(Broken pipe)\n"
+    )
+    assert snapshot(previous_output) == snapshot(GOLDEN / "example")
+
+
+def test_an_unwritable_report_is_refused_before_anything_with_2(
+    previous_output: Path, tmp_path: Path
+) -> None:
+    """It exits 2 before reading when --report names a folder or a file in a folder that does
+    not exist, and OUT still shows the previous run (it exited 73 after publishing)."""
+    before = snapshot(previous_output)
+    for report, problem in (
+        (tmp_path / "nowhere" / "r.csv", f"the folder {tmp_path / 'nowhere'} does not exist"),
+        (tmp_path, "is a folder, not a file"),
+    ):
+        result = invoke("run", EXAMPLE, "--out", previous_output, "--report", report)
+        assert (result.exit_code, result.stderr) == (
+            2,
+            f"reconcile: --report {report}: {problem}\n",
+        )
+    assert snapshot(previous_output) == before
+
+
+def test_bad_input_with_an_unwritable_report_prints_the_problems_without_a_traceback(
+    tmp_path: Path,
+) -> None:
+    """It exits 2 without a traceback for bad input and --report /nonexistent/r.csv, and if
+    the report fails only once the problems are found, it prints them, says so and exits 65."""
+    bad = write_folder(tmp_path / "bad", {})
+    shutil.copytree(EXAMPLE, bad, dirs_exist_ok=True)
+    batches = bad / "batches.csv"
+    batches.write_text(batches.read_text().replace("Filling", "Filing", 1))
+    refused = invoke("run", bad, "--out", tmp_path / "o", "--report", "/nonexistent/r.csv")
+    assert (refused.exit_code, refused.stderr) == (
+        2,
+        "reconcile: --report /nonexistent/r.csv: the folder /nonexistent does not exist\n",
+    )
+    report = tmp_path / "report.csv"
+    from reconcile import pipeline
+    from reconcile.errors import OutputError
+
+    def failing(*_: object) -> None:
+        raise OutputError(f"cannot write the report {report}: No space left on device")
+
+    original, pipeline.write_report = pipeline.write_report, failing
+    try:
+        result = invoke("run", bad, "--out", tmp_path / "o", "--report", report)
+    finally:
+        pipeline.write_report = original
+    assert result.exit_code == 65
+    assert "unknown batch status" in result.stderr
+    assert result.stderr.endswith(
+        f"reconcile: cannot write the report {report}: No space left on device\n"
+    )
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("command", ["run", "check"])
+def test_a_report_onto_an_input_is_refused_with_2(tmp_path: Path, command: str) -> None:
+    """It exits 2, and overwrites nothing, when --report names an input file."""
+    night = shutil.copytree(EXAMPLE, tmp_path / "night")
+    before = snapshot(night)
+    orders = night / "orders.csv"
+    result = invoke(command, night, "--out", tmp_path / "o", "--report", orders)
+    if command == "check":
+        result = invoke(command, night, "--report", orders)
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"reconcile: --report {orders} would overwrite the input file {orders}; "
+        "give the report a file of its own\n",
+    )
+    assert snapshot(night) == before
+
+
+@pytest.mark.subprocess
+@pytest.mark.parametrize("special", ["fifo", "/dev/zero"])
+def test_an_input_that_is_not_a_regular_file_exits_66_without_blocking(
+    tmp_path: Path, special: str
+) -> None:
+    """It exits 66 naming the file when an input is a FIFO or a device, found without reading
+    it (a FIFO hung holding the lock, and every later run exited 75)."""
+    night = shutil.copytree(EXAMPLE, tmp_path / "night")
+    orders = night / "orders.csv"
+    if special == "fifo":
+        orders.unlink()
+        os.mkfifo(orders)
+        given: list[str | Path] = []
+        kind = "a FIFO (named pipe)"
+    else:
+        orders = Path(special)
+        given = ["--orders", orders]
+        kind = "a device"
+    done = subprocess.run(
+        reconcile_command("run", night, *given, "--out", tmp_path / "o"),
+        capture_output=True,
+        text=True,
+        timeout=120,  # a safety net only: the run takes a second; it hung for ever
+    )
+    assert done.returncode == 66
+    assert f"{orders} is {kind}, not a regular file\n" in done.stderr
+    assert invoke("run", night, *given, "--out", tmp_path / "o").exit_code == 66  # lock free
+
+
+@pytest.mark.parametrize("wait", ["nan", "inf", "-1", "soon"])
+def test_wait_must_be_a_finite_number_of_seconds(tmp_path: Path, wait: str) -> None:
+    """It exits 2 for --wait nan, inf, a negative number or a word, as the file does."""
+    result = invoke("run", EXAMPLE, "--out", tmp_path / "o", "--wait", wait)
+    assert result.exit_code == 2
+    assert f"Invalid value for '--wait': '{wait}' is not a number of seconds" in result.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_lock_that_cannot_be_taken_exits_73_naming_the_lock_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It exits 73 naming the lock file when locking fails for another reason than another
+    run (ENOLCK on NFS), not 70 "internal error"."""
+    import errno
+    import fcntl
+
+    from reconcile import publish
+
+    def no_locks(*_: object) -> None:
+        raise OSError(errno.ENOLCK, os.strerror(errno.ENOLCK))
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    out = tmp_path / "out"
+    result = invoke("run", EXAMPLE, "--out", out)
+    assert (result.exit_code, result.stderr) == (
+        73,
+        f"reconcile: cannot lock the output folder: {publish.store_for(out).lock_file}: "
+        "No locks available\n",
+    )
+
+
+@pytest.mark.parametrize("option", ["--orders", "--extra-cancellations", "INPUT_DIR"])
+def test_an_unreadable_input_on_the_command_line_exits_66(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, option: str
+) -> None:
+    """It exits 66, as for the same file found in the input folder, when a path given on the
+    command line cannot be read (Click's own check exited 2). Simulated, since root reads
+    everything: access() and reading both say no."""
+    from reconcile import regular
+
+    night = shutil.copytree(EXAMPLE, tmp_path / "night")
+    denied = night if option == "INPUT_DIR" else night / "orders.csv"
+    real_access, real_read = os.access, regular.read_bytes
+
+    def access(path: object, mode: int, **kwargs: object) -> bool:
+        return False if Path(str(path)) == denied else real_access(path, mode)  # type: ignore[arg-type]
+
+    def read(path: Path) -> bytes:
+        if denied in (path, path.parent):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_read(path)
+
+    monkeypatch.setattr(os, "access", access)
+    monkeypatch.setattr(regular, "read_bytes", read)
+    given = [night] if option == "INPUT_DIR" else [night, option, denied]
+    result = invoke("check", *given)
+    assert result.exit_code == 66, result.output
+    assert "Permission denied" in result.stdout

@@ -203,6 +203,16 @@ def test_problems_name_the_cancellation_file_and_row(tmp_path: Path) -> None:
             "[actions]\nClosed = 'refill'\n[values]\nbatch_archived = 'Closed'\n",
             '[values]: batch_archived = "Closed" is a status the policy maps to "refill"',
         ),
+        (
+            "[values]\nbatch_archived = '   '\n",
+            '[values]: batch_archived = "   " is empty once trimmed; give the status to write',
+        ),
+        (
+            "[values]\norder_cancelled = '\u00a0'\n",
+            '[values]: order_cancelled = "\u00a0" is empty once trimmed',
+        ),
+        ("[output]\nwait = inf\n", "key output.wait = inf: input should be a finite number"),
+        ("[output]\nwait = nan\n", "key output.wait = nan: input should be a finite number"),
         ("[actions]\nFilling = 'keep'\n", '[actions]: key "Filling" has value "keep"'),
         ("inputs = 3\n", "key inputs = 3: input should be a valid dictionary"),
         ("[inputs\n", "not valid TOML"),

@@ -380,3 +380,19 @@ def test_limit_caps_rows_per_section_and_empty_values_print_empty(
     every = invoke("diff", old, new, "--file", "archive_list.csv", "--limit", "0")
     assert "    + batch_id=B-3, previous_status=, items_removed=3" in every.stdout.splitlines()
     assert "None" not in every.stdout
+
+
+def test_markdown_escapes_header_cells(two_copies: tuple[Path, Path]) -> None:
+    """It escapes a header holding a line break or a pipe as it escapes values, so the
+    table stays one table (a line break in a header broke it)."""
+    old, new = two_copies
+    header = 'batch_id,previous_status,items_removed,"line\nbreak|pipe"\n'
+    (old / "archive_list.csv").write_text(header + "B-1002,Filling,3,x\n")
+    (new / "archive_list.csv").write_text(header + "B-1002,Filling,3,x\nB-2000,Filling,1,y\n")
+    result = invoke("diff", old, new, "--file", "archive_list.csv", "--format", "markdown")
+    assert result.exit_code == 1
+    assert (
+        "| batch_id | previous_status | items_removed | line\\nbreak\\|pipe |\n"
+        "|---|---|---|---|\n"
+        "| B-2000 | Filling | 1 | y |\n"
+    ) in result.stdout

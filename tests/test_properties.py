@@ -324,12 +324,15 @@ def test_mapped_headers_change_the_outputs_headers_and_nothing_else(
     night=nights(),
     cancelled=st.sampled_from(["128", "Cancelled", "annulé", "Cancelled, refunded"]),
     archived=st.sampled_from(["Archived", "Closed", "Fermé", "ARCHIVED"]),
+    padding=st.sampled_from(["", " ", "  ", "\u00a0", " \u3000"]),
 )
 def test_running_again_under_the_same_configuration_changes_nothing(
-    night: Night, cancelled: str, archived: str
+    night: Night, cancelled: str, archived: str, padding: str
 ) -> None:
-    """With [values] set, a second run on the first run's outputs removes, queues and archives
-    nothing: the archived value reads back as a known status that holds."""
+    """With [values] set, padded with white space or not, a second run on the first run's
+    outputs removes, queues and archives nothing: the archived value (trimmed) reads back
+    as a known status that holds."""
+    cancelled, archived = f"{padding}{cancelled}{padding}", f"{padding}{archived}"
     config = f'[values]\norder_cancelled = "{cancelled}"\nbatch_archived = "{archived}"\n'
     with tempfile.TemporaryDirectory() as temp:
         folder = Path(temp)

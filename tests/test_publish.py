@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,7 +20,7 @@ import pytest
 
 from reconcile import csvio, publish
 from reconcile.synth import generate
-from tests.conftest import CASES, EXAMPLE, GOLDEN, invoke, snapshot
+from tests.conftest import CASES, EXAMPLE, GOLDEN, invoke, snapshot, write_folder
 
 BIG_LINES = 500_000  # long enough that a kill lands inside a stage (0.7-1.7 s a run so far)
 
@@ -93,12 +94,20 @@ def test_a_failure_at_every_publish_step_leaves_the_previous_outputs(
         if calls[0] < fail_at:  # every step passed: this run published
             assert result.exit_code == 0
             break
-        assert result.exit_code == 73, (fail_at, result.output)
         current = snapshot(previous)
-        # a failure after the link switch (the last fsync) has already published the new set
-        assert current in (before, snapshot(GOLDEN / "example")), fail_at
-        if current == before:
+        if current == before:  # the exit status says OUT still shows the previous run
+            assert result.exit_code == 73, (fail_at, result.output)
             assert leftovers(previous) == [], fail_at
+        else:  # a failure after the link switch (the last fsync): published, and said so
+            assert current == snapshot(GOLDEN / "example"), fail_at
+            assert result.exit_code == 0, (fail_at, result.output)
+            assert re.fullmatch(
+                rf"reconcile: warning: {re.escape(str(previous))} shows the new run, but the "
+                rf"switch may not be on disk yet \(syncing {re.escape(str(previous.parent))} "
+                r"failed: No space left on device\); a power cut now could bring back the "
+                r"previous run\n",
+                result.stderr,
+            )
         fail_at += 1
     assert fail_at > 5  # the loop really walked through the publish steps
     assert invoke("run", EXAMPLE, "--out", previous, "--quiet").exit_code == 0
@@ -319,17 +328,71 @@ def test_an_output_path_that_is_a_file_exits_73(tmp_path: Path) -> None:
 
 
 def test_an_ordinary_output_folder_is_taken_over_and_kept(tmp_path: Path) -> None:
-    """It swaps an existing ordinary folder for the link and keeps the old files as a previous run."""
+    """It swaps an existing folder of earlier outputs for the link and keeps them as a
+    previous run."""
     out = tmp_path / "out"
     out.mkdir()
-    (out / "notes.txt").write_text("yesterday")
+    (out / "orders.csv").write_text("yesterday")
     assert invoke("run", EXAMPLE, "--out", out, "-q").exit_code == 0
     assert out.is_symlink()
     assert snapshot(out) == snapshot(GOLDEN / "example")
     kept = [
         path for path in publish.store_for(out).runs.iterdir() if path.name.endswith("-taken-over")
     ]
-    assert len(kept) == 1 and (kept[0] / "notes.txt").read_text() == "yesterday"
+    assert len(kept) == 1 and (kept[0] / "orders.csv").read_text() == "yesterday"
+
+
+def test_a_folder_holding_anything_a_run_does_not_write_is_refused_with_73(
+    tmp_path: Path,
+) -> None:
+    """It exits 73, naming the first foreign entries, and touches nothing, when the output
+    folder holds anything but files a run writes (here notes and a subfolder)."""
+    out = tmp_path / "data"
+    out.mkdir()
+    (out / "orders.csv").write_text("yesterday")
+    for name in ("notes.txt", "a.txt", "b.txt", "c.txt", "d.txt", "e.txt"):
+        (out / name).write_text(name)
+    (out / "exports").mkdir()
+    before = snapshot(out)
+    result = invoke("run", EXAMPLE, "--out", out, "--keep", "0")
+    assert result.exit_code == 73
+    assert result.stderr == (
+        f"reconcile: the output folder {out} holds what a run does not write (a.txt, b.txt, "
+        "c.txt, d.txt, e.txt and 2 more); a run takes over a folder of earlier outputs only: "
+        "move those away, or choose another output folder\n"
+    )
+    assert snapshot(out) == before and not out.is_symlink()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["data"]
+
+
+def test_a_link_the_job_did_not_make_is_refused_with_73(tmp_path: Path) -> None:
+    """It exits 73 when the output folder is a link of someone else's, and leaves it."""
+    elsewhere = write_folder(tmp_path / "elsewhere", {"orders.csv": "kept"})
+    out = tmp_path / "out"
+    out.symlink_to(elsewhere)
+    result = invoke("run", EXAMPLE, "--out", out)
+    assert result.exit_code == 73
+    assert result.stderr == (
+        f"reconcile: the output folder {out} is a link that reconcile did not make (to "
+        f"{elsewhere}); remove the link, or choose another output folder\n"
+    )
+    assert os.readlink(out) == str(elsewhere) and snapshot(elsewhere) == {"orders.csv": b"kept"}
+
+
+def test_pruning_deletes_only_run_folders_the_job_made(tmp_path: Path) -> None:
+    """It leaves anything in the runs folder that the job did not make, whatever --keep."""
+    out = tmp_path / "out"
+    assert invoke("run", EXAMPLE, "--out", out, "-q").exit_code == 0
+    runs = publish.store_for(out).runs
+    (runs / "mine").mkdir()
+    (runs / "mine" / "notes.txt").write_text("keep me")
+    (runs / "20261126T020000.000000Z-x").mkdir()
+    for _ in range(2):
+        assert invoke("run", EXAMPLE, "--out", out, "-q", "--keep", "0").exit_code == 0
+    assert sorted(path.name for path in runs.iterdir()) == sorted(
+        ["mine", "20261126T020000.000000Z-x", Path(os.readlink(out)).name]
+    )
+    assert (runs / "mine" / "notes.txt").read_text() == "keep me"
 
 
 def test_keep_limits_the_previous_runs(tmp_path: Path) -> None:
@@ -378,3 +441,163 @@ def test_the_lock_holder_is_named_only_when_it_is_alive(tmp_path: Path) -> None:
                 "try again later, or give --wait SECONDS\n",
             )
     assert store.lock_file.read_text() == ""
+
+
+# ---- what an output folder may be (contract v3) ----------------------------------------
+
+
+@pytest.fixture
+def workplace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working folder ``data/`` holding the example night in ``exports/`` and a note."""
+    data = tmp_path / "data"
+    shutil.copytree(EXAMPLE, data / "exports")
+    (data / "notes.txt").write_text("not the job's")
+    monkeypatch.chdir(data)
+    return data
+
+
+def refused(result: Any, data: Path, before: dict[str, bytes]) -> str:
+    """The message of a run refused with exit 2 that touched nothing."""
+    assert result.exit_code == 2, result.output
+    assert snapshot(data) == before
+    assert not any(path.name.endswith(".reconcile") for path in data.parent.rglob("*"))
+    return str(result.stderr)
+
+
+def test_an_empty_output_folder_is_refused_with_2(workplace: Path) -> None:
+    """It exits 2 for --out "" (the working folder, which was taken over and pruned with
+    --keep 0), before any lock or move."""
+    before = snapshot(workplace)
+    message = refused(invoke("run", "exports", "--out", "", "--keep", "0"), workplace, before)
+    assert message == (
+        "reconcile: the output folder is empty text (or .): give --out a folder of its own, "
+        "e.g. --out out/night\n"
+    )
+
+
+def test_an_output_folder_above_the_inputs_is_refused_with_2(
+    workplace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It exits 2 for an output folder that holds the input folder (it deleted data/ with
+    an unrelated notes.txt)."""
+    before = snapshot(workplace)
+    monkeypatch.chdir(workplace.parent)
+    result = invoke("run", workplace / "exports", "--out", workplace, "--keep", "0")
+    assert refused(result, workplace, before) == (
+        f"reconcile: the output folder {workplace} holds the input file "
+        f"{workplace / 'exports' / 'orders.csv'}: a run replaces its output folder and prunes "
+        "old runs; give --out (or [output] folder) a folder of its own\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("out", "what"),
+    [
+        ("..", "holds the working folder"),
+        ("exports", "is the input folder exports"),
+        ("exports/orders.csv", "is the input file exports/orders.csv"),
+        ("policy.toml", "is the policy file policy.toml"),
+    ],
+)
+def test_an_output_folder_that_takes_the_users_files_is_refused_with_2(
+    workplace: Path, out: str, what: str
+) -> None:
+    """It exits 2 for an output folder that is, or is above, the working folder, an input,
+    the input folder or the policy file."""
+    (workplace / "policy.toml").write_text('[actions]\n"Pending RIP" = "hold"\n')
+    before = snapshot(workplace)
+    cancellations = workplace / "exports" / "cancellations.csv"
+    result = invoke(
+        "run", "exports", "--out", out, "--policy", "policy.toml",
+        "--cancellations", cancellations,
+    )  # fmt: skip
+    assert f"reconcile: the output folder {out} {what}" in refused(result, workplace, before)
+
+
+def test_an_output_folder_inside_the_input_folder_is_refused_with_2(workplace: Path) -> None:
+    """It exits 2 for an output folder inside the input folder, where a pattern could read
+    the outputs back as inputs."""
+    before = snapshot(workplace)
+    result = invoke("run", "exports", "--out", "exports/out")
+    assert refused(result, workplace, before) == (
+        "reconcile: the output folder exports/out lies inside the input folder exports, where "
+        "a pattern could read its files as inputs; give --out (or [output] folder) a folder "
+        "of its own\n"
+    )
+
+
+def test_the_configuration_folder_as_output_folder_is_refused_with_2(workplace: Path) -> None:
+    """It exits 2 for [output] folder = "." (it moved the configuration's own folder away,
+    and every later cron run exited 2)."""
+    config = workplace / "reconcile.toml"
+    config.write_text('[inputs]\nfolder = "exports"\n[output]\nfolder = "."\nkeep = 0\n')
+    before = snapshot(workplace)
+    result = invoke("run", "--config", config)
+    assert f"reconcile: the output folder {workplace} " in refused(result, workplace, before)
+
+
+def test_a_report_or_input_kept_in_the_runs_of_the_output_folder_is_refused_with_2(
+    tmp_path: Path,
+) -> None:
+    """It exits 2 when an input lies among the output folder's kept runs (pruning would
+    delete it) and when --report names the output folder or a published output."""
+    out = tmp_path / "out"
+    assert invoke("run", EXAMPLE, "--out", out, "-q").exit_code == 0
+    before = snapshot(out)
+    run_folder = Path(os.path.realpath(out))
+    reading_a_run = invoke("run", run_folder, "--out", out, "--keep", "0")
+    assert reading_a_run.exit_code == 2
+    assert reading_a_run.stderr.startswith(
+        f"reconcile: the input file {run_folder / 'orders.csv'} lies in "
+        f"{publish.store_for(out).root}, where the runs of {out} are kept and pruned;"
+    )
+    for report in (out / "orders.csv", out):
+        result = invoke("run", EXAMPLE, "--out", out, "--report", report)
+        assert result.exit_code == 2, report
+        assert result.stderr.startswith(f"reconcile: --report {report} "), result.stderr
+    assert snapshot(out) == before
+
+
+# ---- readers are not pulled from under (contract v3) ------------------------------------
+
+PUBLISH_MANY = """
+import sys
+from pathlib import Path
+from reconcile import pipeline
+from reconcile.config import Options, resolve
+night, out, times = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+settings = resolve(Options(input_dir=night, out=out, keep=1))
+for _ in range(times):
+    pipeline.run(settings)
+"""
+
+
+@pytest.mark.subprocess
+def test_diff_and_runs_never_see_a_run_pruned_while_they_read(tmp_path: Path) -> None:
+    """While 40 runs publish the same night at --keep 1, every ``diff OUT`` finds the two
+    runs identical and every ``runs OUT`` reads every run's summary (at --keep 1, 24 of 25
+    diffs saw their previous run deleted mid-read and reported false differences)."""
+    from reconcile import diff as differ
+
+    night = tmp_path / "night"
+    generate(night, 20_000, seed=3)
+    out = tmp_path / "out"
+    for _ in range(2):
+        assert invoke("run", night, "--out", out, "-q", "--keep", "1").exit_code == 0
+    publisher = subprocess.Popen(
+        [sys.executable, "-c", PUBLISH_MANY, str(night), str(out), "40"],
+        stderr=subprocess.PIPE,
+    )
+    compared = listed = 0
+    while publisher.poll() is None:
+        comparison = differ.compare_out(out)
+        assert not differ.any_difference(comparison.diffs), differ.text_report(comparison)
+        compared += 1
+        summaries = differ.run_summaries(out)
+        assert len(summaries) >= 2 and all(summary for _, summary in summaries)
+        listed += 1
+    assert publisher.returncode == 0, publisher.stderr.read() if publisher.stderr else ""
+    assert compared >= 3 and listed >= 3  # the readers really overlapped the publishing
+    # what pruning passed over while it was read, the next run's pruning deletes
+    assert invoke("run", night, "--out", out, "-q", "--keep", "1").exit_code == 0
+    assert len(list(publish.store_for(out).runs.iterdir())) == 2
