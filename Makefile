@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EXAMPLE_OUT ?= out/example
 
-.PHONY: run test check typecheck bench bench-instructions bench-profile clean
+.PHONY: run test check typecheck goldens bench bench-instructions bench-profile clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ check: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+## Regenerate every golden output after an intended change (review with git diff tests/golden).
+goldens: $(STAMP)
+	$(BIN)/python -m tests.goldens
 
 # The benchmark's own environment: the job as a user installs it, with DuckDB beside it and
 # none of the test tools (Pandera imports Hypothesis wherever it is installed: 0.1 s a run).

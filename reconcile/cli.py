@@ -106,6 +106,13 @@ def input_options(command: F) -> F:
     return command
 
 
+def limit_option(help: str) -> Callable[[F], F]:
+    """``--limit N``: how many rows of each kind a command shows (0: all)."""
+    return click.option(
+        "--limit", type=click.IntRange(min=0), default=20, show_default=True, help=help
+    )
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reconcile")
 def cli() -> None:
@@ -149,6 +156,7 @@ def cli() -> None:
     help="json prints the run summary (as summary.json) on stdout.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on success (for cron).")
+@limit_option("With --dry-run: the rejected and unmatched rows shown, each kind; 0 shows all.")
 def run(
     input_dir: Path | None,
     config_file: Path | None,
@@ -168,6 +176,7 @@ def run(
     timings: bool,
     output_format: str,
     quiet: bool,
+    limit: int,
 ) -> None:
     """Reconcile batches with cancellations and write the outputs to --out.
 
@@ -216,7 +225,10 @@ def run(
             _say_after_publishing(report.summary_json(result.summary), nl=False)
         elif not quiet:
             where = None if dry_run else str(settings.out)
-            _say_after_publishing(report.human_summary(result.summary, where=where))
+            text = report.human_summary(result.summary, where=where)
+            if dry_run and (result.rejected.height or result.unmatched.height):
+                text += "\n" + report.not_applied(result.rejected, result.unmatched, limit)
+            _say_after_publishing(text)
 
 
 def _say_after_publishing(text: str, *, nl: bool = True, err: bool = False) -> None:
@@ -251,6 +263,7 @@ def _say_after_publishing(text: str, *, nl: bool = True, err: bool = False) -> N
     help="json prints the report, and the summary a run would produce, for tooling.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing when the input is valid.")
+@limit_option("The cancellations a run would reject or leave unmatched shown, each kind; 0: all.")
 def check(
     input_dir: Path | None,
     config_file: Path | None,
@@ -265,6 +278,7 @@ def check(
     debug: bool,
     output_format: str,
     quiet: bool,
+    limit: int,
 ) -> None:
     """Validate the inputs only: print every problem, write nothing.
 
@@ -299,6 +313,11 @@ def check(
             click.echo(report.human_report(result.problems))
         elif not quiet:
             click.echo("the input is valid")
+            if result.rejected.height or result.unmatched.height:
+                click.echo(
+                    "but a run would not apply these cancellations:\n"
+                    + report.not_applied(result.rejected, result.unmatched, limit)
+                )
         if result.problems.height:
             sys.exit(EXIT_NOINPUT if result.missing_files else EXIT_DATAERR)
 
@@ -315,13 +334,7 @@ def check(
     help="text (for a terminal), markdown (tables for a review), json (everything).",
 )
 @click.option("--file", "only", metavar="NAME", help="Compare only this output, e.g. batches.csv.")
-@click.option(
-    "--limit",
-    type=click.IntRange(min=0),
-    default=20,
-    show_default=True,
-    help="Rows shown per section in text and markdown; 0 shows all.",
-)
+@limit_option("Rows shown per section in text and markdown; 0 shows all.")
 @click.option("--debug", is_flag=True, help="Show a traceback for internal errors.")
 def diff(
     old_dir: Path,

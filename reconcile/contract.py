@@ -57,6 +57,7 @@ CAPACITY = "capacity"
 BATCH_STATUS = "batch_status"
 ACTION = "action"
 REASON = "reason"
+HINT = "hint"
 # Computed by the job.
 ITEM_COUNT = "item_count"
 OPEN_SLOTS = "open_slots"
@@ -70,6 +71,7 @@ JOB_COLUMNS = (
     BATCH_STATUS,
     ACTION,
     REASON,
+    HINT,
     ITEM_COUNT,
     OPEN_SLOTS,
     ITEMS_REMOVED,
@@ -119,7 +121,11 @@ BATCH_ITEMS = InputFile(
     reserved=(BATCH_STATUS, ACTION),
 )
 CANCELLATIONS = InputFile(
-    "cancellations.csv", "cancellations", (ORDER_ID,), optional=(ITEM_ID,), reserved=(REASON,)
+    "cancellations.csv",
+    "cancellations",
+    (ORDER_ID,),
+    optional=(ITEM_ID,),
+    reserved=(REASON, HINT),
 )
 INPUTS = (ORDERS, BATCHES, BATCH_ITEMS, CANCELLATIONS)
 INPUT_BY_NAME = {file.name: file for file in INPUTS}

@@ -69,7 +69,7 @@ class Timings:
 @dataclass(frozen=True)
 class Loaded:
     inputs: rules.Inputs
-    files: dict[str, list[dict[str, str]]]
+    files: dict[str, list[dict[str, Any]]]
     links: rules.BatchLinks | None
     keys: rules.KeyFacts
     # By input file, the columns whose cells are as written (``csvio.CsvTable.as_written``).
@@ -120,13 +120,17 @@ def load(
     problems = [result.problems for result in results]
     tables: list[tuple[InputFile, csvio.CsvTable]] = []
     renames: dict[str, dict[str, str]] = {}
-    for (file, _), result in zip(jobs, results, strict=True):
+    read: dict[Path, dict[str, Any]] = {}  # what the summary says of each file read
+    for (file, path), result in zip(jobs, results, strict=True):
         if result.table is None:
             continue
         table, renamed, missing = headers_module.to_contract(file, result.table, headers.of(file))
         tables.append((file, table))
         renames[table.label] = renamed
         problems.append(missing)
+        read[path] = {"file": names[path], "sha256": table.digest, "rows": table.frame.height}
+        if file is CANCELLATIONS:
+            read[path]["ids_trimmed"] = rules.ids_trimmed(table.frame)
     single = {file.name: table for file, table in tables if file is not CANCELLATIONS}
     from reconcile import schemas  # imported by now (see above)
 
@@ -175,10 +179,9 @@ def load(
         if len(cancellations) > 1
         else cancellations[0],
     )
-    files: dict[str, list[dict[str, str]]] = {file.name: [] for file in INPUTS}
-    for (file, path), result in zip(jobs, results, strict=True):
-        digest = result.table.digest if result.table is not None else ""
-        files[file.name].append({"file": names[path], "sha256": digest})
+    files: dict[str, list[dict[str, Any]]] = {file.name: [] for file in INPUTS}
+    for file, path in jobs:
+        files[file.name].append(read[path])
     as_written = {file: single[file.name].as_written for file in (ORDERS, BATCH_ITEMS)}
     return Loaded(inputs, files, links, keys, as_written)
 
@@ -293,6 +296,18 @@ class RunResult:
     summary: dict[str, Any]
     # What went wrong after the new run was published (it is published all the same).
     notes: tuple[str, ...] = ()
+    # The cancellations that did not apply, as written (under the export's headers).
+    rejected: pl.DataFrame = field(default_factory=pl.DataFrame)
+    unmatched: pl.DataFrame = field(default_factory=pl.DataFrame)
+
+
+def not_applied(outputs: rules.Outputs, headers: Headers) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The rejected and unmatched cancellations under the export's headers, for people."""
+    mapping = headers.of(CANCELLATIONS)
+    return (
+        headers_module.to_export(outputs.rejected_cancellations, mapping),
+        headers_module.to_export(outputs.unmatched_cancellations, mapping),
+    )
 
 
 def run(
@@ -331,10 +346,11 @@ def run(
         outputs = decide(ordered, settings.policy, timings)
         del ordered
         content = report.summary(outputs, files, settings)
+        rejected, unmatched = not_applied(outputs, settings.headers)
         if dry_run:
             if report_file is not None:
                 write_report(empty_problems(), report_file)
-            return RunResult(content)
+            return RunResult(content, rejected=rejected, unmatched=unmatched)
         publish.recover(store)
         with timings.stage("write"):
             folder = publish.new_run_folder(store)
@@ -354,7 +370,7 @@ def run(
             except BaseException:
                 publish.discard(folder)
                 raise
-    return RunResult(content, published.notes)
+    return RunResult(content, published.notes, rejected, unmatched)
 
 
 def own_paths(settings: Settings) -> list[tuple[str, Path]]:
@@ -436,6 +452,9 @@ class CheckResult:
     problems: pl.DataFrame
     summary: dict[str, Any] | None
     missing_files: bool
+    # When the input is valid: the cancellations a run would not apply (see ``RunResult``).
+    rejected: pl.DataFrame = field(default_factory=pl.DataFrame)
+    unmatched: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
 def check(settings: Settings, report_file: Path | None = None) -> CheckResult:
@@ -451,7 +470,7 @@ def check(settings: Settings, report_file: Path | None = None) -> CheckResult:
         return CheckResult(error.problems, None, error.exit_code == EXIT_NOINPUT)
     outputs = decide(sort(loaded, timings), settings.policy, timings)
     content = report.summary(outputs, loaded.files, settings)
-    return CheckResult(concat_problems([]), content, False)
+    return CheckResult(concat_problems([]), content, False, *not_applied(outputs, settings.headers))
 
 
 def write_report(problems: pl.DataFrame, path: Path) -> None:

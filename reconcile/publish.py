@@ -492,9 +492,7 @@ HOLD_ATTEMPTS = 20
 
 
 @contextmanager
-def held_runs(
-    target: Path, chosen: Callable[[list[Run]], list[Run]] = list
-) -> Iterator[list[Run]]:
+def held_runs(target: Path, chosen: Callable[[list[Run]], list[Run]] = list) -> Iterator[list[Run]]:
     """The ``chosen`` of ``kept_runs(target)`` (all, by default), each held against pruning
     until the block ends: a reader (``diff``, ``runs``) never sees a run deleted under it.
 

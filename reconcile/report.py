@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from reconcile import __version__
+from reconcile.contract import CANCELLATIONS
 from reconcile.problems import KINDS, PROBLEM_SCHEMA
 from reconcile.rules import Outputs
 
@@ -24,7 +25,7 @@ REPORT_COLUMNS = ("file", "row", "column", "value", "problem")
 
 
 def summary(
-    outputs: Outputs, files: Mapping[str, list[dict[str, str]]], settings: Settings
+    outputs: Outputs, files: Mapping[str, list[dict[str, Any]]], settings: Settings
 ) -> dict[str, Any]:
     """The run summary: the inputs read (file names and digests, what ``pick`` chose), the
     column names, values and policy in force, and the counts per output and per action.
@@ -41,7 +42,10 @@ def summary(
         "values": {"order_cancelled": policy.cancelled, "batch_archived": policy.archived},
         "policy": policy.to_json(),
         "outputs": {name: frame.height for name, frame in outputs.files().items()},
-        "cancellations": counts["cancellations"],
+        "cancellations": {
+            **counts["cancellations"],  # type: ignore[dict-item]
+            "ids_trimmed": sum(entry.get("ids_trimmed", 0) for entry in files[CANCELLATIONS.name]),
+        },
         "orders_cancelled": counts["orders_cancelled"],
         "actions": counts["actions"],
         "statuses": counts["statuses"],
@@ -59,20 +63,24 @@ def human_summary(content: Mapping[str, Any], *, where: str | None) -> str:
     cancellations = content["cancellations"]
     rejected = cancellations["rejected"]
     reasons = ", ".join(f"{count} {reason}" for reason, count in rejected.items() if count)
+    trimmed = cancellations.get("ids_trimmed", 0)
     lines = [
+        *files_read(content),
         f"reconcile: {cancellations['distinct']} distinct cancellation(s): "
         f"{cancellations['applied']} applied ({cancellations['whole_order']} whole-order, "
         f"{cancellations['line']} line), {sum(rejected.values())} rejected"
         + (f" ({reasons})" if reasons else "")
-        + f", {cancellations['unmatched']} unmatched",
+        + f", {cancellations['unmatched']} unmatched"
+        + (f"; {trimmed} typed id(s) trimmed of spaces" if trimmed else ""),
     ]
     statuses: Mapping[str, Mapping[str, Any]] = content["statuses"]
     width = max((len(status) for status in statuses), default=0) + 2
+    # "batches": those of the status this run touched (removed or held a line of)
     heading = ("action", "batches", "removed", "held", "queued", "archived")
     lines.append(
         f"  {'batch status':<{width}}{heading[0]:<12}" + "".join(f"{h:>10}" for h in heading[1:])
     )
-    keys = ("batches", "lines_removed", "lines_held", "batches_queued", "batches_archived")
+    keys = ("batches_touched", "lines_removed", "lines_held", "batches_queued", "batches_archived")
     for status, facts in statuses.items():
         numbers = "".join(f"{facts[key]:>10}" for key in keys)
         lines.append(f"  {status:<{width}}{facts['action']:<12}{numbers}")
@@ -88,11 +96,63 @@ def human_summary(content: Mapping[str, Any], *, where: str | None) -> str:
     outputs: Mapping[str, int] = content["outputs"]
     width = max(len(name) for name in outputs)
     lines += [f"  {name:<{width}}  {rows:>9} row(s)" for name, rows in outputs.items()]
+    left_out = sum(rejected.values()) + cancellations["unmatched"]
+    if left_out:
+        lines.append(
+            f"  {left_out} cancellation(s) did not apply: see rejected_cancellations.csv and "
+            "unmatched_cancellations.csv, each row with its hint"
+            + ("" if where else " (listed below)")
+        )
     lines.append(
         f"outputs written to {where}"
         if where
         else "dry run: nothing was written; a run would write the rows above"
     )
+    return "\n".join(lines)
+
+
+def files_read(content: Mapping[str, Any]) -> list[str]:
+    """Each input file read, with its rows, what ``pick`` chose of how many matches, and the
+    ids trimmed in each cancellation file: so a wrong file is seen, not guessed."""
+    inputs: Mapping[str, list[Mapping[str, Any]]] = content["inputs"]
+    picked: Mapping[str, int] = content.get("picked", {})
+    read = []
+    for name, listed in inputs.items():
+        for entry in listed:
+            notes = [f"{entry['rows']} rows"]
+            if name in picked:
+                notes.append(f'pick = "last" chose it of {picked[name]} matches')
+            if entry.get("ids_trimmed"):
+                notes.append(f"{entry['ids_trimmed']} ids trimmed")
+            read.append(f"{entry['file']} ({'; '.join(notes)})")
+    return [f"reconcile: read {', '.join(read)}"]
+
+
+NOT_APPLIED_SHOWN = 20
+
+
+def not_applied(
+    rejected: pl.DataFrame, unmatched: pl.DataFrame, limit: int = NOT_APPLIED_SHOWN
+) -> str:
+    """The cancellations that did not apply, rejected then unmatched, each with its reason and
+    hint: the first ``limit`` of each (0: all), for a person to act on before applying."""
+    lines = []
+    for title, rows, why in (
+        ("rejected", rejected, "reason"),
+        ("unmatched (no batch holds the item)", unmatched, None),
+    ):
+        if rows.height == 0:
+            continue
+        lines.append(f"{title} ({rows.height}):")
+        shown = rows if limit == 0 else rows.head(limit)
+        ids = [name for name in rows.columns if name not in ("reason", "hint")][:2]
+        for row in shown.iter_rows(named=True):
+            named = ", ".join(f"{name}={_short(row[name] or '')}" for name in ids)
+            reason = f"  {row[why]}" if why else ""
+            hint = f"  hint: {_short(row['hint'])}" if row.get("hint") else ""
+            lines.append(f"  {named}{reason}{hint}")
+        if shown.height < rows.height:
+            lines.append(f"  ... and {rows.height - shown.height} more (--limit 0 shows all)")
     return "\n".join(lines)
 
 

@@ -365,7 +365,7 @@ def apply_rules(sorted_inputs: SortedInputs, policy: Policy, take: TakeRows = ta
     inputs, line_batch = sorted_inputs.inputs, sorted_inputs.line_batch
     line_order = sorted_inputs.line_order
     items = inputs.batch_items
-    cancellations = with_item_id(inputs.cancellations)
+    cancellations = with_match_keys(with_item_id(inputs.cancellations))
     distinct_cancellations = cancellations.unique(maintain_order=True)
     # Cancellations are few and orders many: one pass over the orders finds the rows the
     # cancellations name, for judging them and for updating the orders; one over the
@@ -373,10 +373,10 @@ def apply_rules(sorted_inputs: SortedInputs, policy: Policy, take: TakeRows = ta
     named_rows_found, item_named_found, batch_actions = pl.collect_all(
         [
             inputs.orders.lazy().select(
-                pl.arg_where(pl.col("order_id").is_in(_pool(cancellations, "order_id")))
+                pl.arg_where(pl.col("order_id").is_in(_pool(cancellations, ORDER_KEY)))
             ),
             items.lazy().select(
-                pl.arg_where(pl.col("item_id").is_in(_pool(cancellations, "item_id")))
+                pl.arg_where(pl.col("item_id").is_in(_pool(cancellations, ITEM_KEY)))
             ),
             classify_batches(inputs.batches, policy),
         ]
@@ -387,11 +387,15 @@ def apply_rules(sorted_inputs: SortedInputs, policy: Policy, take: TakeRows = ta
     batched_under = items.select("item_id", pl.col("order_id").alias("batched_order_id")).gather(
         item_named_lines
     )
-    judged = judge_cancellations(distinct_cancellations, named_orders, batched_under)
+    judged = with_hints(
+        judge_cancellations(distinct_cancellations, named_orders, batched_under),
+        inputs.orders.get_column("order_id"),
+        items.select("order_id", "item_id"),
+    )
     unmatched = judged.get_column("unmatched")
     applied = judged.filter(pl.col("reason").is_null() & ~unmatched)
-    cancelled_orders = applied.filter(pl.col("item_id").is_null()).get_column("order_id").unique()
-    cancelled_items = applied.filter(pl.col("item_id").is_not_null()).get_column("item_id").unique()
+    cancelled_orders = applied.filter(pl.col(ITEM_KEY).is_null()).get_column(ORDER_KEY).unique()
+    cancelled_items = applied.filter(pl.col(ITEM_KEY).is_not_null()).get_column(ITEM_KEY).unique()
 
     # The cancelled lines are few: only their batches' actions are looked up. Those of a
     # cancelled item are among the lines found above; only the orders need a new pass.
@@ -503,35 +507,212 @@ def with_item_id(cancellations: pl.DataFrame) -> pl.DataFrame:
     return cancellations.with_columns(item_id=pl.lit(None, pl.String))
 
 
+# The ids a cancellation is matched by: its order_id and item_id trimmed of White_Space, as
+# people type them (``SHOP-101865 ,``); a value of only White_Space is empty. The rows
+# themselves, and so the outputs, keep the values as given.
+ORDER_KEY = "__order_key"
+ITEM_KEY = "__item_key"
+
+
+def trimmed_id(column: str) -> pl.Expr:
+    """``column`` trimmed of White_Space, null where nothing is left."""
+    trimmed = pl.col(column).str.strip_chars(WHITE_SPACE)
+    return pl.when(trimmed != "").then(trimmed)
+
+
+def with_match_keys(cancellations: pl.DataFrame) -> pl.DataFrame:
+    """Cancellations (with an ``item_id`` column) with the ids they are matched by."""
+    return cancellations.with_columns(
+        trimmed_id("order_id").alias(ORDER_KEY), trimmed_id("item_id").alias(ITEM_KEY)
+    )
+
+
+def ids_trimmed(cancellations: pl.DataFrame) -> int:
+    """How many of the ``order_id`` and ``item_id`` values trimming changed."""
+    columns = [name for name in ("order_id", "item_id") if name in cancellations.columns]
+    if not columns:
+        return 0
+    changed = [
+        (pl.col(name) != pl.col(name).str.strip_chars(WHITE_SPACE)).fill_null(False).sum()
+        for name in columns
+    ]
+    return int(cancellations.select(pl.sum_horizontal(changed)).item())
+
+
 def judge_cancellations(
     cancellations: pl.DataFrame, named_orders: pl.Series, batched_under: pl.DataFrame
 ) -> pl.DataFrame:
     """Each cancellation row with ``reason``, the first rejection reason that applies (else
-    null), and ``unmatched``: a line cancellation of a known order whose item no batch holds.
+    null), ``unmatched``: a line cancellation of a known order whose item no batch holds, and
+    ``batched_order_id``: the order its item is batched under, if any.
 
-    ``named_orders`` holds the order_id of every order some cancellation names;
-    ``batched_under`` the item_id and ``batched_order_id`` of every batch line whose item
-    some cancellation names.
+    ``cancellations`` carry their match keys (``with_match_keys``); ``named_orders`` holds
+    the order_id of every order some cancellation names; ``batched_under`` the item_id and
+    ``batched_order_id`` of every batch line whose item some cancellation names.
     """
-    order_ids = cancellations.get_column("order_id")
+    order_keys = cancellations.get_column(ORDER_KEY)
     return (
-        cancellations.with_columns(known_order=order_ids.is_in(named_orders.implode()))
-        .join(batched_under, on="item_id", how="left", maintain_order="left")
+        cancellations.with_columns(known_order=order_keys.is_in(named_orders.implode()))
+        .join(
+            batched_under.rename({"item_id": ITEM_KEY}),
+            on=ITEM_KEY,
+            how="left",
+            maintain_order="left",
+        )
         .with_columns(
             reason=pl.when(~pl.col("known_order"))
             .then(pl.lit("unknown_order"))
             .when(
-                pl.col("item_id").is_not_null()
+                pl.col(ITEM_KEY).is_not_null()
                 & pl.col("batched_order_id").is_not_null()
-                & (pl.col("batched_order_id") != pl.col("order_id"))
+                & (pl.col("batched_order_id") != pl.col(ORDER_KEY))
             )
             .then(pl.lit("item_order_mismatch")),
             unmatched=pl.col("known_order")
-            & pl.col("item_id").is_not_null()
+            & pl.col(ITEM_KEY).is_not_null()
             & pl.col("batched_order_id").is_null(),
         )
-        .drop("batched_order_id", "known_order")
+        .drop("known_order")
     )
+
+
+# ---- hints: advice for a person, computed only for the rows that did not apply -------
+
+HINT = contract.HINT
+# The furthest a typed item id may be from a batched one (in edits) to be proposed.
+NEAREST_EDITS = 2
+
+
+def loose_id(ids: pl.Expr) -> pl.Expr:
+    """An id with case, punctuation, a leading prefix of letters and leading zeros ignored:
+    ``shop-0101865``, ``SHOP101865`` and ``101865`` are all ``101865``."""
+    return (
+        ids.str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]", "").str.replace(r"^\p{L}*0*", "")
+    )
+
+
+def with_hints(
+    judged: pl.DataFrame, order_ids: pl.Series, batch_lines: pl.DataFrame
+) -> pl.DataFrame:
+    """``judged`` with ``hint`` on the rows that did not apply, null elsewhere: for an unknown
+    order, the one known order equal to it once ``loose_id`` (none where several are); for an
+    item batched under another order, that order; for an unmatched line, the order's batched
+    item nearest by edit distance (at most ``NEAREST_EDITS``), or that the order has no
+    batched line. Hints never change what is applied.
+
+    ``order_ids`` are every order's; ``batch_lines`` every batch line's order_id and item_id.
+    The orders and lines are looked at only when some row needs them.
+    """
+    unknown = judged.filter(pl.col("reason") == "unknown_order").get_column(ORDER_KEY).unique()
+    unmatched = judged.filter(pl.col("unmatched")).select(ORDER_KEY, ITEM_KEY).unique()
+    if unknown.len():
+        judged = judged.join(
+            _known_order_hints(unknown, order_ids), on=ORDER_KEY, how="left", maintain_order="left"
+        )
+    if unmatched.height:
+        judged = judged.join(
+            _nearest_item_hints(unmatched, batch_lines),
+            on=[ORDER_KEY, ITEM_KEY],
+            how="left",
+            nulls_equal=True,
+            maintain_order="left",
+        )
+    found = {name: pl.col(name) for name in ("__known_hint", "__item_hint") if name in judged}
+    none = pl.lit(None, pl.String)
+    return judged.with_columns(
+        pl.when(pl.col("reason") == "unknown_order")
+        .then(found.get("__known_hint", none))
+        .when(pl.col("reason") == "item_order_mismatch")
+        .then(pl.format("the item is batched under order {}", "batched_order_id"))
+        .when(pl.col("unmatched"))
+        .then(found.get("__item_hint", none))
+        .alias(HINT)
+    ).drop(*found)
+
+
+def _known_order_hints(unknown: pl.Series, order_ids: pl.Series) -> pl.DataFrame:
+    """order key -> hint, for the unknown orders one known order matches loosely."""
+    typed = pl.DataFrame({ORDER_KEY: unknown}).with_columns(loose=loose_id(pl.col(ORDER_KEY)))
+    wanted = typed.get_column("loose").filter(typed.get_column("loose") != "")
+    if wanted.len() == 0:
+        return typed.select(ORDER_KEY, pl.lit(None, pl.String).alias("__known_hint"))
+    # Only the orders that hold one of the wanted ids, case aside, are made loose: a pass
+    # over the orders' ids, not a rewrite of each.
+    candidates = order_ids.filter(
+        order_ids.str.contains_any(wanted.unique().to_list(), ascii_case_insensitive=True)
+    )
+    known = (
+        pl.DataFrame({"known": candidates})
+        .with_columns(loose=loose_id(pl.col("known")))
+        .group_by("loose")
+        .agg(pl.col("known").first(), count=pl.len())
+        .filter(pl.col("count") == 1)
+    )
+    return typed.join(known, on="loose", how="left").select(
+        ORDER_KEY, pl.format("did you mean order {}?", "known").alias("__known_hint")
+    )
+
+
+def _nearest_item_hints(unmatched: pl.DataFrame, batch_lines: pl.DataFrame) -> pl.DataFrame:
+    """(order key, item key) -> hint, for line cancellations whose item no batch holds."""
+    orders = unmatched.get_column(ORDER_KEY).unique().implode()
+    batched = (
+        batch_lines.lazy()
+        .filter(pl.col("order_id").is_in(orders))
+        .group_by("order_id")
+        .agg(pl.col("item_id").sort())
+        .collect()
+    )
+    rows = unmatched.join(
+        batched.rename({"order_id": ORDER_KEY, "item_id": "batched"}), on=ORDER_KEY, how="left"
+    )
+    # Edit distance has no Polars expression; the rows here are the few unmatched lines,
+    # each against its own order's lines.
+    hints = [
+        _nearest_item_hint(typed, batched_items)
+        for typed, batched_items in rows.select(ITEM_KEY, "batched").iter_rows()
+    ]
+    return rows.select(ORDER_KEY, ITEM_KEY).with_columns(pl.Series("__item_hint", hints, pl.String))
+
+
+def _nearest_item_hint(typed: str, batched: list[str] | None) -> str | None:
+    if not batched:
+        return "the order has no batched line"
+    distances = {item: edit_distance(typed, item, NEAREST_EDITS) for item in batched}
+    best = min(distances.values())
+    if best > NEAREST_EDITS:
+        return None
+    nearest = [item for item in batched if distances[item] == best]  # (sorted already)
+    return f"did you mean item {' or '.join(nearest)}?"
+
+
+def edit_distance(first: str, second: str, most: int) -> int:
+    """The edit distance of two strings counting a swap of two neighbours as one edit (the
+    optimal string alignment distance: ``000181`` is one edit from ``000118``), or
+    ``most + 1`` once it must exceed ``most``."""
+    if abs(len(first) - len(second)) > most:
+        return most + 1
+    before: list[int] = []
+    previous = list(range(len(second) + 1))
+    for row, char in enumerate(first, start=1):
+        current = [row]
+        for column, other in enumerate(second, start=1):
+            cost = min(
+                previous[column] + 1, current[-1] + 1, previous[column - 1] + (char != other)
+            )
+            if (
+                row > 1
+                and column > 1
+                and char == second[column - 2]
+                and first[row - 2] == other
+                and char != other
+            ):
+                cost = min(cost, before[column - 2] + 1)
+            current.append(cost)
+        if min(current) > most:
+            return most + 1
+        before, previous = previous, current
+    return min(previous[-1], most + 1)
 
 
 def batch_outcomes(
@@ -613,14 +794,16 @@ def updated_orders(
 
 
 def rejected_rows(judged: pl.DataFrame, input_columns: list[str]) -> pl.DataFrame:
-    """Rejected distinct cancellation rows: input columns, then ``reason``, in contract order."""
-    rejected = judged.filter(pl.col("reason").is_not_null()).select(*input_columns, "reason")
+    """Rejected distinct cancellation rows: input columns as given, then ``reason`` and
+    ``hint``, in contract order."""
+    rejected = judged.filter(pl.col("reason").is_not_null()).select(*input_columns, "reason", HINT)
     return _sorted_cancellations(rejected, contract.REJECTED_CANCELLATIONS)
 
 
 def unmatched_rows(judged: pl.DataFrame, input_columns: list[str]) -> pl.DataFrame:
-    """Distinct line cancellations of known orders whose item no batch holds: input columns."""
-    unmatched = judged.filter(pl.col("unmatched")).select(input_columns)
+    """Distinct line cancellations of known orders whose item no batch holds: input columns
+    as given, then ``hint``."""
+    unmatched = judged.filter(pl.col("unmatched")).select(*input_columns, HINT)
     return _sorted_cancellations(unmatched, contract.UNMATCHED_CANCELLATIONS)
 
 
@@ -668,7 +851,7 @@ def _with_counts(
         }
         for row in by_status.iter_rows(named=True)  # one row per status present: a dozen
     }
-    whole_order = int(applied.get_column("item_id").null_count())
+    whole_order = int(applied.get_column(ITEM_KEY).null_count())
     counts: dict[str, object] = {
         "cancellations": {
             "rows": cancellations.height,
@@ -682,8 +865,8 @@ def _with_counts(
             },
             "unmatched": outputs.unmatched_cancellations.height,
         },
-        "orders_cancelled": applied.filter(pl.col("item_id").is_null())
-        .get_column("order_id")
+        "orders_cancelled": applied.filter(pl.col(ITEM_KEY).is_null())
+        .get_column(ORDER_KEY)
         .n_unique(),
         "actions": per_action,
         "statuses": per_status,

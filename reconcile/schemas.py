@@ -21,8 +21,10 @@ from reconcile import contract
 from reconcile.contract import (
     BATCH_ITEMS,
     BATCHES,
+    CANCELLATIONS,
     ORDERS,
     REJECTION_REASONS,
+    WHITE_SPACE,
     InputFile,
 )
 from reconcile.csvio import CsvTable
@@ -75,6 +77,12 @@ CAPACITY_SIZE = _check(
 )
 
 
+NOT_ONLY_WHITE_SPACE = _check(
+    "empty_value",
+    lambda c: pl.col(c).is_null() | (pl.col(c).str.strip_chars(WHITE_SPACE) != ""),
+)
+
+
 def input_schema(file: InputFile, policy: Policy) -> pa.DataFrameSchema:
     """The Pandera schema of one input file; extra columns are allowed and carried through.
 
@@ -89,6 +97,8 @@ def input_schema(file: InputFile, policy: Policy) -> pa.DataFrameSchema:
     extra_checks: dict[tuple[InputFile, str], list[pa.Check]] = {
         (BATCHES, contract.STATUS): [known_status],
         (BATCHES, contract.CAPACITY): [CAPACITY_DIGITS, CAPACITY_SIZE],
+        # ids typed by people are trimmed: one of only White_Space is empty
+        (CANCELLATIONS, contract.ORDER_ID): [NOT_ONLY_WHITE_SPACE],
     }
     # (A key's uniqueness is checked apart, by ``repeated_key_problems``.)
     columns = {
@@ -239,7 +249,9 @@ def unknown_batch_problems(
     items = tables.get(BATCH_ITEMS.name)
     if items is None or line_batch is None:
         return empty_problems()
-    return _orphans(items, "batch_id", line_batch.is_null(), "unknown_batch")
+    batches = tables.get(BATCHES.name)
+    read = batches.label if batches is not None else BATCHES.name
+    return _orphans(items, "batch_id", line_batch.is_null(), "unknown_batch", read)
 
 
 def unknown_order_problems(tables: Mapping[str, CsvTable]) -> pl.DataFrame:
@@ -255,10 +267,14 @@ def unknown_order_problems(tables: Mapping[str, CsvTable]) -> pl.DataFrame:
     if "order_id" not in orders.frame.columns or "order_id" not in items.frame.columns:
         return empty_problems()
     known = is_in_hashed(items.frame.get_column("order_id"), orders.frame.get_column("order_id"))
-    return _orphans(items, "order_id", ~known, "unknown_order")
+    return _orphans(items, "order_id", ~known, "unknown_order", orders.label)
 
 
-def _orphans(items: CsvTable, column: str, missing: pl.Series, kind: str) -> pl.DataFrame:
+def _orphans(
+    items: CsvTable, column: str, missing: pl.Series, kind: str, read: str
+) -> pl.DataFrame:
+    """Lines whose ``column`` names nothing in the file read as ``read`` (its name as problems
+    show it: the file ``pick`` chose, say), so the problem names the file looked in."""
     keys = items.frame.get_column(column)
     # a null key is an empty value, reported already
     rows = items.frame.select(column).with_row_index("index").filter(missing & keys.is_not_null())
@@ -267,7 +283,7 @@ def _orphans(items: CsvTable, column: str, missing: pl.Series, kind: str) -> pl.
         row="row",
         column=pl.lit(column),
         value=pl.col(column),
-        problem=pl.lit(KINDS[kind][0]),
+        problem=pl.lit(f"{column} not in {read}"),
         kind=pl.lit(kind),
     )
 
@@ -367,12 +383,17 @@ OUTPUT_SCHEMAS: Mapping[str, pa.DataFrameSchema] = {
         {
             "order_id": pa.Column(pl.String),
             "reason": pa.Column(pl.String, pa.Check.isin(list(REJECTION_REASONS))),
+            contract.HINT: pa.Column(pl.String, nullable=True),
         },
         strict=False,
     ),
     contract.UNMATCHED_CANCELLATIONS.name: pa.DataFrameSchema(
         # A file without item_id cancels whole orders only, so lists no unmatched line.
-        {"order_id": pa.Column(pl.String), "item_id": pa.Column(pl.String, required=False)},
+        {
+            "order_id": pa.Column(pl.String),
+            "item_id": pa.Column(pl.String, required=False),
+            contract.HINT: pa.Column(pl.String, nullable=True),
+        },
         strict=False,
     ),
 }

@@ -53,18 +53,21 @@ def test_run_prints_what_happened_per_batch_status(tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = invoke("run", EXAMPLE, "--out", out)
     assert result.stdout.splitlines() == [
+        "reconcile: read orders.csv (36 rows), batches.csv (11 rows), batch_items.csv (42 rows), "
+        "cancellations.csv (17 rows)",
         "reconcile: 15 distinct cancellation(s): 12 applied (11 whole-order, 1 line), "
         "2 rejected (1 unknown_order, 1 item_order_mismatch), 1 unmatched",
+        # batches: those of the status the run touched (3 batches are Filling, 2 touched)
         "  batch status                   action         batches   removed      held    queued  archived",
-        "  Filling                        refill               3         6         0         0         1",
+        "  Filling                        refill               2         6         0         0         1",
         "  Pending Generation             regenerate           2         5         0         1         1",
         "  Pending RIP                    hold                 1         0         1         0         0",
         "  Pending Production             hold                 1         0         2         0         0",
         "  In Production (Stock Picking)  regenerate           1         1         0         1         0",
-        "  Sent to Production             hold                 1         0         0         0         0",
+        "  Sent to Production             hold                 0         0         0         0         0",
         "  In Production                  hold                 1         0         2         0         0",
-        "  Dispatched                     hold                 1         0         0         0         0",
-        "  all                                                11        12         5         2         2",
+        "  Dispatched                     hold                 0         0         0         0         0",
+        "  all                                                 8        12         5         2         2",
         "  batch_items.csv                     30 row(s)",
         "  removed_items.csv                   12 row(s)",
         "  held_items.csv                       5 row(s)",
@@ -74,6 +77,8 @@ def test_run_prints_what_happened_per_batch_status(tmp_path: Path) -> None:
         "  orders.csv                          36 row(s)",
         "  rejected_cancellations.csv           2 row(s)",
         "  unmatched_cancellations.csv          1 row(s)",
+        "  3 cancellation(s) did not apply: see rejected_cancellations.csv and "
+        "unmatched_cancellations.csv, each row with its hint",
         f"outputs written to {out}",
     ]
     assert result.stderr == ""
@@ -94,7 +99,7 @@ def test_dry_run_says_what_would_happen_and_the_policy_in_force(tmp_path: Path) 
         "  policy (policy.example.toml): the default, with Pending Production -> regenerate, "
         "Quality Check -> hold" in lines
     )
-    assert lines[-1] == "dry run: nothing was written; a run would write the rows above"
+    assert "dry run: nothing was written; a run would write the rows above" in lines
     assert not out.exists()
 
 
@@ -130,14 +135,39 @@ def test_missing_input_dir_and_file_option_is_a_usage_error(tmp_path: Path) -> N
     )
 
 
+NOT_APPLIED_IN_THE_EXAMPLE = (
+    "rejected (2):\n"
+    "  order_id=O-0013, item_id=000121  item_order_mismatch  "
+    "hint: the item is batched under order O-0014\n"
+    "  order_id=O-9999, item_id=  unknown_order\n"
+    "unmatched (no batch holds the item) (1):\n"
+    "  order_id=O-0014, item_id=000999\n"
+)
+
+
 def test_dry_run_writes_nothing(tmp_path: Path) -> None:
-    """It reads, validates and applies the rules, prints the summary, and writes nothing at all."""
+    """It reads, validates and applies the rules, prints the summary and the rows that would
+    not apply with their reasons and hints, and writes nothing at all."""
     result = invoke("run", EXAMPLE, "--out", tmp_path / "out", "--dry-run")
     assert result.exit_code == 0
     assert result.stdout.endswith(
         "dry run: nothing was written; a run would write the rows above\n"
+        + NOT_APPLIED_IN_THE_EXAMPLE
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_dry_run_limit_caps_the_rows_shown(tmp_path: Path) -> None:
+    """It shows the first --limit rows of each kind and says how many more there are."""
+    result = invoke("run", EXAMPLE, "--out", tmp_path / "out", "--dry-run", "--limit", "1")
+    assert result.stdout.endswith(
+        "rejected (2):\n"
+        "  order_id=O-0013, item_id=000121  item_order_mismatch  "
+        "hint: the item is batched under order O-0014\n"
+        "  ... and 1 more (--limit 0 shows all)\n"
+        "unmatched (no batch holds the item) (1):\n"
+        "  order_id=O-0014, item_id=000999\n"
+    )
 
 
 COMMANDS = ([], ["run"], ["check"], ["diff"], ["runs"], ["init"], ["synth"])
@@ -351,7 +381,8 @@ def test_header_only_inputs_give_header_only_outputs(tmp_path: Path) -> None:
         files["regeneration_queue.csv"]
         == b"batch_id,status,items_removed,items_remaining,capacity\n"
     )
-    assert files["rejected_cancellations.csv"] == b"order_id,item_id,reason\n"
+    assert files["rejected_cancellations.csv"] == b"order_id,item_id,reason,hint\n"
+    assert files["unmatched_cancellations.csv"] == b"order_id,item_id,hint\n"
 
 
 @pytest.mark.parametrize(
@@ -380,9 +411,14 @@ def test_a_bad_policy_file_is_a_usage_error(tmp_path: Path, case: str, message: 
 
 
 def test_check_accepts_the_example(tmp_path: Path) -> None:
-    """It exits 0 on a valid night and writes nothing."""
+    """It exits 0 on a valid night, lists the cancellations a run would not apply, and
+    writes nothing."""
     result = invoke("check", EXAMPLE)
-    assert (result.exit_code, result.stdout) == (0, "the input is valid\n")
+    assert (result.exit_code, result.stdout) == (
+        0,
+        "the input is valid\nbut a run would not apply these cancellations:\n"
+        + NOT_APPLIED_IN_THE_EXAMPLE,
+    )
 
 
 def test_check_json_and_report_file(tmp_path: Path) -> None:
@@ -443,9 +479,10 @@ def test_report_lists_at_most_20_per_kind_with_the_total(tmp_path: Path) -> None
     assert "... and 5 more (--report FILE lists them all)" in result.stdout
 
 
-def test_values_of_spaces_are_values_not_empty(tmp_path: Path) -> None:
-    """It treats an item_id of spaces as a line cancellation (of no batched line), not as
-    an empty item_id that would cancel the whole order."""
+def test_a_typed_item_id_of_spaces_cancels_the_whole_order(tmp_path: Path) -> None:
+    """It trims the ids of a cancellation file (contract v3): an item_id of only spaces is
+    empty, so the row cancels the whole order (in contract v2 it was a line cancellation of
+    no batched line)."""
     result = invoke(
         "run",
         case_folder(tmp_path, "cancellations", "item_id_only_spaces"),
@@ -453,8 +490,10 @@ def test_values_of_spaces_are_values_not_empty(tmp_path: Path) -> None:
         tmp_path / "out",
     )
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "out" / "orders.csv").read_text() == "order_id,status\nO1,Open\nO2,Open\n"
-    assert (tmp_path / "out" / "removed_items.csv").read_text().count("\n") == 1
+    assert (tmp_path / "out" / "orders.csv").read_text() == (
+        "order_id,status\nO1,Cancelled\nO2,Open\n"
+    )
+    assert (tmp_path / "out" / "removed_items.csv").read_text().count("\n") == 2
 
 
 def test_a_nul_byte_and_a_1mb_field_are_carried_through(tmp_path: Path) -> None:
@@ -586,8 +625,7 @@ def test_a_closed_pipe_after_publishing_is_noted_and_exits_0(previous_output: Pa
     message = process.stderr.read().decode()
     assert process.wait(timeout=300) == 0
     assert message == (
-        "reconcile: the run is published, but its summary could not be printed "
-        "(Broken pipe)\n"
+        "reconcile: the run is published, but its summary could not be printed (Broken pipe)\n"
     )
     assert snapshot(previous_output) == snapshot(GOLDEN / "example")
 
@@ -749,3 +787,36 @@ def test_an_unreadable_input_on_the_command_line_exits_66(
     result = invoke("check", *given)
     assert result.exit_code == 66, result.output
     assert "Permission denied" in result.stdout
+
+
+# ---- what was read, ids typed by people (contract v3) -----------------------------------
+
+
+def test_the_summary_names_every_file_read_with_its_rows_and_ids_trimmed(tmp_path: Path) -> None:
+    """It records each input file with its rows, and per cancellation file the ids it
+    trimmed, in summary.json and on the first line of the human summary."""
+    bulk = ROOT / "fixtures" / "bulk" / "cs-2026-11-26.csv"
+    out = tmp_path / "out"
+    result = invoke("run", EXAMPLE, "--extra-cancellations", bulk, "--out", out)
+    assert result.stdout.splitlines()[0] == (
+        "reconcile: read orders.csv (36 rows), batches.csv (11 rows), batch_items.csv "
+        "(42 rows), cancellations.csv (17 rows), cs-2026-11-26.csv (6 rows; 3 ids trimmed)"
+    )
+    summary = json.loads((out / "summary.json").read_text())
+    assert [
+        (entry["file"], entry["rows"], entry["ids_trimmed"])
+        for entry in summary["inputs"]["cancellations.csv"]
+    ] == [("cancellations.csv", 17, 0), ("cs-2026-11-26.csv", 6, 3)]
+    assert summary["cancellations"]["ids_trimmed"] == 3
+
+
+def test_a_typed_order_id_of_only_white_space_is_an_empty_value(tmp_path: Path) -> None:
+    """It exits 65 for a cancellation whose order_id is only White_Space: empty once trimmed."""
+    folder = write_folder(tmp_path / "in", {})
+    shutil.copytree(CASES / "base", folder, dirs_exist_ok=True)
+    (folder / "cancellations.csv").write_text("order_id,item_id\n \u00a0,I1\n")
+    result = invoke("check", folder)
+    assert result.exit_code == 65
+    assert 'required value is empty (1):\n    row 2, column order_id, value " \\u00a0"' in (
+        result.stdout
+    )

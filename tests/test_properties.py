@@ -14,13 +14,15 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from unittest.mock import patch
 
+import polars as pl
 from hypothesis import given
 from hypothesis import strategies as st
 
 from reconcile import pipeline
 from reconcile.config import Options, resolve
-from reconcile.contract import CSV_OUTPUTS, INPUT_BY_NAME, INPUTS, JOB_COLUMNS
+from reconcile.contract import CSV_OUTPUTS, INPUT_BY_NAME, INPUTS, JOB_COLUMNS, trim
 from reconcile.csvio import read_csv_table
 from reconcile.policy import STATUSES
 from tests.conftest import snapshot, write_folder
@@ -192,10 +194,11 @@ def test_nothing_is_lost(night: Night) -> None:
         assert sorted(kept + removed, key=repr) == sorted(expected, key=repr)
         known_orders = {row[0] for row in night.orders}
         batched_items = {row[2] for row in night.items}
+        # a cancellation's ids are matched trimmed; the platform's exports exactly
         unmatched = {
             tuple(row)
             for row in night.cancellations
-            if row[1] and row[0] in known_orders and row[1] not in batched_items
+            if trim(row[1]) and trim(row[0]) in known_orders and trim(row[1]) not in batched_items
         }
         assert set(rows_of(out / "unmatched_cancellations.csv", 3)) == unmatched
 
@@ -347,3 +350,70 @@ def test_running_again_under_the_same_configuration_changes_nothing(
             assert len((second / name).read_bytes().splitlines()) == 1, name
         for name in ("orders.csv", "batches.csv", "batch_items.csv", "held_items.csv"):
             assert (second / name).read_bytes() == (first / name).read_bytes(), name
+
+
+# ---- ids typed by people, and hints (contract v3) ---------------------------------------
+
+PADDING = st.sampled_from(["", " ", "  ", "\t", "\u00a0", "\u3000", " \u2009"])
+APPLIED = (
+    "batch_items.csv",
+    "removed_items.csv",
+    "held_items.csv",
+    "batches.csv",
+    "regeneration_queue.csv",
+    "archive_list.csv",
+    "orders.csv",
+)
+
+
+@given(night=nights(), data=st.data())
+def test_typed_ids_padded_with_white_space_apply_as_their_trimmed_values(
+    night: Night, data: st.DataObject
+) -> None:
+    """Cancellations whose ids are padded with White_Space change the batches, lines and
+    orders exactly as the same cancellations with the ids trimmed do."""
+    trimmed = [
+        [trim(order_id), trim(item_id), who]
+        for order_id, item_id, who in night.cancellations
+        if trim(order_id)
+    ]
+    padded = [
+        [
+            data.draw(PADDING) + order_id + data.draw(PADDING),
+            data.draw(PADDING) + item_id + data.draw(PADDING),
+            who,
+        ]
+        for order_id, item_id, who in trimmed
+    ]
+    with tempfile.TemporaryDirectory() as temp:
+        folder = Path(temp)
+        plain = run_night(
+            Night(night.orders, night.batches, night.items, trimmed).files(), folder, "t"
+        )
+        typed = run_night(
+            Night(night.orders, night.batches, night.items, padded).files(), folder, "p"
+        )
+        for name in APPLIED:
+            assert (typed / name).read_bytes() == (plain / name).read_bytes(), name
+
+
+@given(night=nights())
+def test_hints_never_change_what_is_applied(night: Night) -> None:
+    """The same night with every hint left out gives the same outputs, but for the hint
+    column of the rejected and unmatched cancellations."""
+    from reconcile import rules
+
+    def no_hints(judged: pl.DataFrame, *_: object) -> pl.DataFrame:
+        return judged.with_columns(pl.lit(None, pl.String).alias(rules.HINT))
+
+    with tempfile.TemporaryDirectory() as temp:
+        folder = Path(temp)
+        hinted = run_night(night.files(), folder, "h")
+        with patch.object(rules, "with_hints", no_hints):
+            bare = run_night(night.files(), folder, "b")
+        for name in APPLIED:
+            assert (hinted / name).read_bytes() == (bare / name).read_bytes(), name
+        for name in ("rejected_cancellations.csv", "unmatched_cancellations.csv"):
+            with_hint = pl.read_csv(hinted / name, infer_schema=False)
+            without = pl.read_csv(bare / name, infer_schema=False)
+            assert with_hint.drop("hint").equals(without.drop("hint")), name

@@ -14,6 +14,8 @@ from reconcile.rules import (
     Inputs,
     Outputs,
     byte_order_key,
+    edit_distance,
+    ids_trimmed,
     in_key_order,
     item_numbers,
     key_order,
@@ -160,8 +162,8 @@ def test_unknown_order_is_rejected_before_item_order_mismatch() -> None:
     """It rejects an unknown order as unknown_order, even when its item is batched elsewhere."""
     out = run(night(["B1,Filling,3"], ["B1,O1,I1"], ["O9,I1", "O9,"]))
     assert rows(out.rejected_cancellations) == [
-        ("O9", None, "unknown_order"),
-        ("O9", "I1", "unknown_order"),
+        ("O9", None, "unknown_order", None),
+        ("O9", "I1", "unknown_order", None),
     ]
     assert out.removed_items.height == 0
 
@@ -169,14 +171,16 @@ def test_unknown_order_is_rejected_before_item_order_mismatch() -> None:
 def test_item_batched_under_another_order_is_rejected() -> None:
     """It rejects a line cancellation whose item is batched under another order."""
     out = run(night(["B1,Filling,3"], ["B1,O1,I1", "B1,O2,I2"], ["O2,I1"]))
-    assert rows(out.rejected_cancellations) == [("O2", "I1", "item_order_mismatch")]
+    assert rows(out.rejected_cancellations) == [
+        ("O2", "I1", "item_order_mismatch", "the item is batched under order O1")
+    ]
     assert out.removed_items.height == 0
 
 
 def test_duplicate_cancellations_count_once_and_are_written_once() -> None:
     """It applies, counts and writes a repeated cancellation row once."""
     out = run(night(["B1,Filling,3"], ["B1,O1,I1"], ["O1,", "O1,", "O9,", "O9,"]))
-    assert rows(out.rejected_cancellations) == [("O9", None, "unknown_order")]
+    assert rows(out.rejected_cancellations) == [("O9", None, "unknown_order", None)]
     assert out.counts["cancellations"] == {
         "rows": 4,
         "distinct": 2,
@@ -192,8 +196,8 @@ def test_a_line_cancellation_whose_item_no_batch_holds_is_unmatched_not_applied(
     """It lists a known order's line cancellation of an unbatched item as unmatched, counts
     it apart from the applied ones, and changes nothing for it."""
     out = run(night(["B1,Filling,3"], ["B1,O1,I1"], ["O1,I9", "O1,I9", "O9,I9", "O1,I1"]))
-    assert rows(out.unmatched_cancellations) == [("O1", "I9")]
-    assert rows(out.rejected_cancellations) == [("O9", "I9", "unknown_order")]
+    assert rows(out.unmatched_cancellations) == [("O1", "I9", "did you mean item I1?")]
+    assert rows(out.rejected_cancellations) == [("O9", "I9", "unknown_order", None)]
     assert rows(out.removed_items)[0][:3] == ("B1", "O1", "I1")
     counts = out.counts["cancellations"]
     assert isinstance(counts, dict)
@@ -205,8 +209,8 @@ def test_cancellations_without_item_id_column_cancel_whole_orders() -> None:
     inputs = night(["B1,Filling,3"], ["B1,O1,I1"], ["O1", "O7"], cancellation_header="order_id")
     out = reconcile(inputs, default_policy())
     assert rows(out.orders) == [("O1", "Cancelled")]
-    assert out.rejected_cancellations.columns == ["order_id", "reason"]
-    assert rows(out.rejected_cancellations) == [("O7", "unknown_order")]
+    assert out.rejected_cancellations.columns == ["order_id", "reason", "hint"]
+    assert rows(out.rejected_cancellations) == [("O7", "unknown_order", None)]
 
 
 def test_statuses_match_trimmed_and_case_insensitive_and_are_written_canonical() -> None:
@@ -305,9 +309,9 @@ def test_cancellations_differing_in_any_column_are_distinct_and_sorted_by_it() -
     )
     out = reconcile(inputs, default_policy())
     assert rows(out.rejected_cancellations) == [
-        ("O8", "I1", "amy", "unknown_order"),
-        ("O9", None, "ann", "unknown_order"),
-        ("O9", None, "zed", "unknown_order"),
+        ("O8", "I1", "amy", "unknown_order", None),
+        ("O9", None, "ann", "unknown_order", None),
+        ("O9", None, "zed", "unknown_order", None),
     ]
     cancellations = out.counts["cancellations"]
     assert isinstance(cancellations, dict) and cancellations["distinct"] == 4
@@ -445,3 +449,99 @@ def test_item_numbers_tell_whether_an_item_repeats(ids: list[str]) -> None:
     found = item_numbers(pl.Series(ids, dtype=pl.String))
     assert found is not None and found.digits == 4
     assert found.unique == (len(set(ids)) == len(ids))
+
+
+# ---- ids typed by people, and hints (contract v3) ---------------------------------------
+
+
+def test_typed_ids_are_trimmed_for_matching_and_kept_as_given() -> None:
+    """It matches a cancellation's order_id and item_id trimmed of White_Space (a trailing
+    space, a tab, a no-break space), treats an item_id of only White_Space as empty (a
+    whole-order cancellation), and writes the rows that did not apply as given."""
+    out = run(
+        night(
+            ["B1,Filling,5"],
+            ["B1,O1,I1", "B1,O2,I2", "B1,O3,I3", "B1,O4,I4"],
+            ["O1 ,", "\tO2,\u00a0I2 ", "O3,  ", "O4 ,I9 "],
+        )
+    )
+    assert [row[:3] for row in rows(out.removed_items)] == [
+        ("B1", "O1", "I1"),
+        ("B1", "O2", "I2"),
+        ("B1", "O3", "I3"),
+    ]
+    assert rows(out.orders) == [
+        ("O1", "Cancelled"),
+        ("O2", "Open"),
+        ("O3", "Cancelled"),
+        ("O4", "Open"),
+    ]
+    assert rows(out.unmatched_cancellations) == [("O4 ", "I9 ", "did you mean item I4?")]
+
+
+def test_the_platforms_own_ids_are_matched_exactly() -> None:
+    """It matches the orders' and batch lines' ids as exported: an order exported with a
+    trailing space is not the typed id trimmed (the hint shows the export's id)."""
+    out = run(night(["B1,Filling,3"], ["B1,O1 ,I1"], ["O1 ,"]))
+    assert rows(out.rejected_cancellations) == [
+        ("O1 ", None, "unknown_order", "did you mean order O1 ?")
+    ]
+    assert out.removed_items.height == 0
+
+
+def test_an_unknown_order_hints_the_one_order_it_loosely_equals() -> None:
+    """It hints the known order equal once case, punctuation, leading zeros and a prefix are
+    ignored, and nothing where none or several are."""
+    orders = ["SHOP-101865,Open", "ORD-0042,Open", "A-7,Open", "B-07,Open"]
+    out = run(
+        night(
+            ["B1,Filling,3"],
+            ["B1,SHOP-101865,I1"],
+            ["101865,", "shop 0101865,", "42,", "7,", "XYZ,", "999,"],
+            orders=orders,
+        )
+    )
+    assert rows(out.rejected_cancellations) == [
+        ("101865", None, "unknown_order", "did you mean order SHOP-101865?"),
+        ("42", None, "unknown_order", "did you mean order ORD-0042?"),
+        ("7", None, "unknown_order", None),  # A-7 and B-07 both
+        ("999", None, "unknown_order", None),
+        ("XYZ", None, "unknown_order", None),
+        ("shop 0101865", None, "unknown_order", "did you mean order SHOP-101865?"),
+    ]
+
+
+def test_an_unmatched_line_hints_the_nearest_batched_item_of_its_order() -> None:
+    """It hints the order's batched item nearest by edit distance (a swap of neighbours is
+    one edit; at most 2), every one of those tied, nothing beyond 2, and says when the order
+    has no batched line."""
+    out = run(
+        night(
+            ["B1,Filling,9"],
+            ["B1,O1,000118", "B1,O1,000117", "B1,O2,AB10", "B1,O2,AB01", "B1,O3,X1"],
+            ["O1,000181", "O2,AB00", "O3,ZZZZ", "O4,I1"],
+            orders=["O1,Open", "O2,Open", "O3,Open", "O4,Open"],
+        )
+    )
+    assert rows(out.unmatched_cancellations) == [
+        ("O1", "000181", "did you mean item 000118?"),
+        ("O2", "AB00", "did you mean item AB01 or AB10?"),
+        ("O3", "ZZZZ", None),
+        ("O4", "I1", "the order has no batched line"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "distance"),
+    [("", "", 0), ("abc", "abc", 0), ("ab", "ba", 1), ("000181", "000118", 1), ("abc", "", 3)],
+)
+def test_edit_distance_counts_a_swap_as_one_edit(first: str, second: str, distance: int) -> None:
+    """It counts insertions, deletions, substitutions and swaps of neighbours, up to a bound."""
+    assert edit_distance(first, second, 5) == distance
+    assert edit_distance(first, second, 0) == min(distance, 1)
+
+
+def test_ids_trimmed_counts_the_typed_values_trimming_changed() -> None:
+    """It counts each order_id and item_id value with White_Space at either end."""
+    typed = frame("order_id,item_id,note", "O1 ,, x ", "O2,\tI2,", "O3,I3,")
+    assert ids_trimmed(typed) == 2
