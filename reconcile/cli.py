@@ -94,12 +94,44 @@ def input_options(command: F) -> F:
             help="Exit 75 unless this file in the input folder is newer than every input.",
         ),
         click.option(
+            "--max-age",
+            metavar="DURATION",
+            help="Exit 75 if an input is older than this (20h, 90m, 2d); off lifts "
+            "[inputs] max_age.",
+        ),
+        click.option(
             "--report",
             "report_file",
             type=PATH,
             help="Write every input problem to this CSV (file,row,column,value,problem).",
         ),
         click.option("--debug", is_flag=True, help="Show a traceback for internal errors."),
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+def guard_rail_options(command: F) -> F:
+    """``run``'s guard rails: one option per ``[limits]`` key, and --allow-over-limits."""
+    from reconcile.guards import LIMITS
+
+    decorators = [
+        *(
+            click.option(
+                kind.option,
+                kind.key,
+                metavar="SHARE" if kind.share else "N",
+                help=f"Write nothing (exit 65) if more {kind.counts} than this"
+                + (f" (of {kind.of}: 0.05 or 5%)." if kind.share else "."),
+            )
+            for kind in LIMITS
+        ),
+        click.option(
+            "--allow-over-limits",
+            is_flag=True,
+            help="Apply and publish a night over its limits (after checking it).",
+        ),
     ]
     for decorator in reversed(decorators):
         command = decorator(command)
@@ -157,6 +189,7 @@ def cli() -> None:
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on success (for cron).")
 @limit_option("With --dry-run: the rejected and unmatched rows shown, each kind; 0 shows all.")
+@guard_rail_options
 def run(
     input_dir: Path | None,
     config_file: Path | None,
@@ -177,15 +210,20 @@ def run(
     output_format: str,
     quiet: bool,
     limit: int,
+    max_age: str | None,
+    allow_over_limits: bool,
+    **limits: str | None,
 ) -> None:
     """Reconcile batches with cancellations and write the outputs to --out.
 
     Outputs appear all at once: OUT is a link switched atomically to the new
     run's folder, kept beside it with the previous runs. Exit status: 0 done,
-    2 bad command line, policy or configuration, 65 invalid input (nothing
-    written), 66 an input file is missing or unreadable, 73 the output folder
-    cannot be written, 75 try again later (another run holds the lock, an input
-    changed while being read, or the ready file is missing).
+    2 bad command line, policy, configuration or output folder, 65 invalid input
+    or a night over its [limits] (nothing written), 66 an input file is missing,
+    unreadable or not a regular file, 73 the output folder cannot be written,
+    75 try again later (another run holds the lock, an input changed while being
+    read, the ready file is missing, or an input is older than --max-age). Any
+    status but 0 means OUT still shows the previous run.
 
     Example:
 
@@ -204,16 +242,22 @@ def run(
             extra_cancellations,
             policy_file,
             ready_file,
+            max_age,
             out=out,
             keep=keep,
             wait=wait_seconds,
+            limits={key: value for key, value in limits.items() if value is not None},
         )
         stage_times = pipeline.Timings(
             progress=_show_stage if not quiet and _stderr_is_terminal() else None
         )
         try:
             result = pipeline.run(
-                settings, dry_run=dry_run, timings=stage_times, report_file=report_file
+                settings,
+                dry_run=dry_run,
+                timings=stage_times,
+                report_file=report_file,
+                allow_over_limits=allow_over_limits,
             )
         finally:
             if timings:
@@ -226,6 +270,8 @@ def run(
         elif not quiet:
             where = None if dry_run else str(settings.out)
             text = report.human_summary(result.summary, where=where)
+            if dry_run and result.figures:
+                text += "\nlimits:\n" + "\n".join(f"  {f.line()}" for f in result.figures)
             if dry_run and (result.rejected.height or result.unmatched.height):
                 text += "\n" + report.not_applied(result.rejected, result.unmatched, limit)
             _say_after_publishing(text)
@@ -279,6 +325,7 @@ def check(
     output_format: str,
     quiet: bool,
     limit: int,
+    max_age: str | None,
 ) -> None:
     """Validate the inputs only: print every problem, write nothing.
 
@@ -303,6 +350,7 @@ def check(
             extra_cancellations,
             policy_file,
             ready_file,
+            max_age,
         )
         result = pipeline.check(settings, report_file)
         if report_file is not None:
@@ -510,10 +558,12 @@ def _settings(
     extra_cancellations: tuple[Path, ...],
     policy_file: Path | None,
     ready_file: str | None,
+    max_age: str | None,
     *,
     out: Path | None = None,
     keep: int | None = None,
     wait: float | None = None,
+    limits: dict[str, str] | None = None,
 ) -> Settings:
     """What run and check were given, over the configuration file, over the defaults."""
     from reconcile.config import Options, config_path, resolve
@@ -530,6 +580,8 @@ def _settings(
             out=out,
             keep=keep,
             wait=wait,
+            max_age=max_age,
+            limits=limits or {},
         )
     )
 

@@ -28,8 +28,10 @@ from reconcile.contract import (
     INPUTS,
     ORDERS,
     InputFile,
+    trim,
 )
 from reconcile.errors import MissingInputError, UsageError
+from reconcile.guards import LIMITS, Limit, parse_duration, parse_limit
 from reconcile.policy import (
     ARCHIVED,
     CANCELLED,
@@ -54,6 +56,7 @@ class FileSettings:
     cancellations: tuple[str, ...] | None = None
     pick: str = "only"
     ready_file: str | None = None
+    max_age: str | None = None
     out_folder: str | None = None
     keep: int | None = None
     wait: float | None = None
@@ -62,6 +65,8 @@ class FileSettings:
     batch_archived: str = ARCHIVED
     # input role -> contract column -> the export's header, for mapped columns
     columns: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # [limits] key -> the value as written
+    limits: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,10 @@ class Sources:
     paths: Mapping[str, tuple[Path, ...]]
     picked: Mapping[str, int] = field(default_factory=dict)
     ready_file: Path | None = None
+    # An input modified longer ago than this many seconds is stale (None: no limit), and
+    # where that was set, for the message.
+    max_age: float | None = None
+    max_age_source: str = ""
 
     def of(self, file: InputFile) -> tuple[Path, ...]:
         return self.paths[file.name]
@@ -111,6 +120,8 @@ class Settings:
     input_folder: Path | None = None
     config_file: Path | None = None
     policy_file: Path | None = None
+    # The guard rails in force ([limits] and their options).
+    limits: tuple[Limit, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -127,6 +138,9 @@ class Options:
     out: Path | None = None
     keep: int | None = None
     wait: float | None = None
+    max_age: str | None = None
+    # [limits] key -> the option's value as typed
+    limits: Mapping[str, str] = field(default_factory=dict)
 
 
 def config_path(option: Path | None, environ: Mapping[str, str] = os.environ) -> Path | None:
@@ -186,13 +200,14 @@ def resolve(options: Options) -> Settings:
     ready_file = None
     if ready_name is not None:
         ready_file = (folder or base) / ready_name
+    max_age, max_age_source = _max_age(options.max_age, loaded.max_age, f"{where}: [inputs]")
 
     out_folder = options.out or (_in(base, loaded.out_folder) if loaded.out_folder else None)
     headers = Headers(
         {file.name: loaded.columns[file.role] for file in INPUTS if file.role in loaded.columns}
     )
     return Settings(
-        sources=Sources(paths, picked, ready_file),
+        sources=Sources(paths, picked, ready_file, max_age, max_age_source),
         headers=headers,
         policy=policy,
         out=out_folder,
@@ -201,7 +216,46 @@ def resolve(options: Options) -> Settings:
         input_folder=folder,
         config_file=path,
         policy_file=options.policy_file,
+        limits=_limits(options.limits, loaded.limits, f"{where}: [limits]"),
     )
+
+
+def _max_age(option: str | None, configured: str | None, where: str) -> tuple[float | None, str]:
+    """--max-age over [inputs] max_age: seconds, and where it was set; ``off`` on the command
+    line lifts a configured one."""
+    if option is not None:
+        if trim(option).lower() == "off":
+            return None, ""
+        try:
+            return parse_duration(option), "--max-age"
+        except ValueError as error:
+            raise UsageError(f"--max-age: {error}") from None
+    if configured is None:
+        return None, ""
+    try:
+        return parse_duration(configured), f"{where} max_age"
+    except ValueError as error:
+        raise UsageError(f"{where} max_age = {error}") from None
+
+
+def _limits(
+    options: Mapping[str, str], configured: Mapping[str, object], where: str
+) -> tuple[Limit, ...]:
+    """The limits in force: each option over the same key of [limits]."""
+    limits = []
+    for kind in LIMITS:
+        if kind.key in options:
+            value: object = options[kind.key]
+            source, label = kind.option, kind.option
+        elif kind.key in configured:
+            value, source, label = configured[kind.key], f"{where} {kind.key}", where
+        else:
+            continue
+        try:
+            limits.append(Limit(kind, parse_limit(kind, value), source))
+        except ValueError as error:
+            raise UsageError(f"{label}: {error}") from None
+    return tuple(limits)
 
 
 def seconds(value: object) -> float:
@@ -392,6 +446,7 @@ def starter(folder: Path | None, config_file: Path, proposals: list[Proposal]) -
     )
     lines += [
         '# ready_file = "_READY"   # run only once the export has written this marker',
+        '# max_age = "20h"         # an input older than this is an earlier night\'s: exit 75',
         "",
         "[output]",
         'folder = "out"',
@@ -419,6 +474,19 @@ def starter(folder: Path | None, config_file: Path, proposals: list[Proposal]) -
                 lines.append(f'{column} = "{header}"')
         lines.append("")
     lines += [
+        "# Guard rails: a night over any limit writes nothing and exits 65, naming it;",
+        "# --allow-over-limits publishes it once checked. Half of the lines or orders gone, or",
+        "# half of the cancellations rejected, is never a normal night (even a small factory's",
+        "# heavy one stays far below), while a whole export cancelled, a list pasted with every",
+        "# order or yesterday's ids are near 100%. Counts depend on the factory's size: set",
+        "# them from what `reconcile runs` shows of your nights.",
+        "[limits]",
+        'max_removed_share = "50%"            # of the batch lines',
+        'max_cancelled_orders_share = "50%"   # of the orders',
+        'max_rejected_share = "50%"           # of the distinct cancellations',
+        "# max_removed_lines = 5000",
+        "# max_cancelled_orders = 1000",
+        "",
         "[values]",
         f'# order_cancelled = "{CANCELLED}"   # the status a whole-order cancellation writes',
         f'# batch_archived = "{ARCHIVED}"     # the status of a batch a run empties',

@@ -43,12 +43,23 @@ class InputsSection(_Section):
     cancellations: Annotated[list[str], BeforeValidator(_one_or_many)] | None = None
     pick: Literal["only", "last"] = "only"
     ready_file: str | None = None
+    max_age: str | None = None
 
 
 class OutputSection(_Section):
     folder: str | None = None
     keep: int | None = Field(default=None, ge=0)
     wait: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+
+
+class LimitsSection(_Section):
+    """The guard rails (see ``guards.LIMITS``); their values are checked by ``guards``."""
+
+    max_removed_lines: int | None = None
+    max_removed_share: float | int | str | None = None
+    max_cancelled_orders: int | None = None
+    max_cancelled_orders_share: float | int | str | None = None
+    max_rejected_share: float | int | str | None = None
 
 
 class ValuesSection(_Section):
@@ -102,6 +113,7 @@ class ConfigFile(_Section):
     actions: dict[str, Any] | None = None
     columns: ColumnsSection = ColumnsSection()  # type: ignore[valid-type]
     values: ValuesSection = ValuesSection()
+    limits: LimitsSection = LimitsSection()
 
 
 def load_config(path: Path) -> FileSettings:
@@ -125,6 +137,7 @@ def load_config(path: Path) -> FileSettings:
         cancellations=tuple(inputs.cancellations) if inputs.cancellations is not None else None,
         pick=inputs.pick,
         ready_file=inputs.ready_file,
+        max_age=inputs.max_age,
         out_folder=loaded.output.folder,
         keep=loaded.output.keep,
         wait=loaded.output.wait,
@@ -136,6 +149,7 @@ def load_config(path: Path) -> FileSettings:
             for file in INPUTS
             if (mapping := getattr(loaded.columns, file.role).mapping())
         },
+        limits=loaded.limits.model_dump(exclude_none=True),
     )
 
 

@@ -34,6 +34,12 @@ class UsageError(ReconcileError):
     exit_code = EXIT_USAGE
 
 
+class OverLimitError(ReconcileError):
+    """The night is over a ``[limits]`` guard rail: nothing was written (exit 65)."""
+
+    exit_code = EXIT_DATAERR
+
+
 class MissingInputError(ReconcileError):
     """An input file or folder is missing, or a pattern does not name exactly one file."""
 
@@ -41,7 +47,8 @@ class MissingInputError(ReconcileError):
 
 
 class InputChangedError(ReconcileError):
-    """An input changed while it was read, or the ready file is missing or older: try later."""
+    """An input changed while it was read, the ready file is missing or older, or an input is
+    older than ``max_age``: try later."""
 
     exit_code = EXIT_TEMPFAIL
 

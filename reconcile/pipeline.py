@@ -16,7 +16,7 @@ from typing import Any, Protocol, TypeVar
 
 import polars as pl
 
-from reconcile import contract, csvio, frames, publish, report, rules
+from reconcile import contract, csvio, frames, guards, publish, report, rules
 from reconcile import headers as headers_module
 from reconcile.config import Headers, Settings, Sources, display_names
 from reconcile.contract import (
@@ -34,6 +34,7 @@ from reconcile.errors import (
     InputChangedError,
     InputDataError,
     OutputError,
+    OverLimitError,
     UsageError,
 )
 from reconcile.policy import Policy
@@ -94,6 +95,8 @@ def load(
     jobs = [(file, path) for file in INPUTS for path in sources.of(file)]
     names = display_names(sources)
     before = {path: _stamp(path) for _, path in jobs}
+    if sources.max_age is not None:
+        _check_fresh(before, names, sources.max_age, sources.max_age_source)
     if sources.ready_file is not None:
         _check_ready(sources.ready_file, before)
     # Polars parses without the GIL: reading the files side by side uses both cores, and
@@ -212,6 +215,26 @@ def _stamp(path: Path) -> tuple[int, int] | None:
     return status.st_size, status.st_mtime_ns
 
 
+def _check_fresh(
+    stamps: Mapping[Path, tuple[int, int] | None],
+    names: Mapping[Path, str],
+    max_age: float,
+    source: str,
+) -> None:
+    """Stale exports wait: an input modified longer ago than ``max_age`` seconds is likely an
+    earlier night's (``pick = "last"`` takes yesterday's file when tonight's is missing)."""
+    now = time.time()
+    ages = {str(path): now - stamp[1] / 1e9 for path, stamp in stamps.items() if stamp}
+    old = guards.stale(ages, max_age)
+    if old:
+        listed = ", ".join(f"{path} ({guards.shown_age(age)} old)" for path, age in old)
+        raise InputChangedError(
+            f"{listed}: older than max_age {guards.shown_age(max_age)} ({source}); it may be an "
+            "earlier night's export. Nothing was written; try again once tonight's export is "
+            "in (or give --max-age off to run on it anyway)"
+        )
+
+
 def _check_ready(ready_file: Path, inputs: Mapping[Path, tuple[int, int] | None]) -> None:
     """The export is complete only when its ready file is at least as new as every input."""
     stamp = _stamp(ready_file)
@@ -299,6 +322,8 @@ class RunResult:
     # The cancellations that did not apply, as written (under the export's headers).
     rejected: pl.DataFrame = field(default_factory=pl.DataFrame)
     unmatched: pl.DataFrame = field(default_factory=pl.DataFrame)
+    # Each limit in force beside the night's figure.
+    figures: list[guards.Figure] = field(default_factory=list)
 
 
 def not_applied(outputs: rules.Outputs, headers: Headers) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -317,6 +342,7 @@ def run(
     timings: Timings | None = None,
     after_read: AfterRead | None = None,
     report_file: Path | None = None,
+    allow_over_limits: bool = False,
 ) -> RunResult:
     """The whole job. With ``dry_run`` nothing is written, not even the lock (only the
     ``report_file``, if given). Once the new run is published nothing raises: what fails
@@ -347,10 +373,19 @@ def run(
         del ordered
         content = report.summary(outputs, files, settings)
         rejected, unmatched = not_applied(outputs, settings.headers)
+        figures = guards.figures(content, settings.limits)
         if dry_run:
             if report_file is not None:
                 write_report(empty_problems(), report_file)
-            return RunResult(content, rejected=rejected, unmatched=unmatched)
+            return RunResult(content, rejected=rejected, unmatched=unmatched, figures=figures)
+        over = [figure for figure in figures if figure.over]
+        if over and not allow_over_limits:
+            raise OverLimitError(
+                "the night is over its limits, so nothing was written:\n  "
+                + "\n  ".join(figure.line() for figure in over)
+                + "\nCheck the inputs (a whole export cancelled? a list pasted with every "
+                "order?); if the night is right, run again with --allow-over-limits"
+            )
         publish.recover(store)
         with timings.stage("write"):
             folder = publish.new_run_folder(store)
@@ -370,7 +405,7 @@ def run(
             except BaseException:
                 publish.discard(folder)
                 raise
-    return RunResult(content, published.notes, rejected, unmatched)
+    return RunResult(content, published.notes, rejected, unmatched, figures)
 
 
 def own_paths(settings: Settings) -> list[tuple[str, Path]]:
