@@ -486,9 +486,16 @@ def init(input_dir: Path | None, output_file: Path) -> None:
     with _errors_to_exit(False, None):
         from reconcile import config, csvio
         from reconcile.errors import MissingInputError
+        from reconcile.publish import run_store_holding
 
         if input_dir is not None and not input_dir.is_dir():
             raise MissingInputError(f"the input folder {input_dir} does not exist")
+        store = run_store_holding(output_file.parent)
+        if store is not None:
+            raise OutputError(
+                f"{output_file} would lie in {store}, where a run's files are kept; "
+                "give --output a file of its own"
+            )
         proposals = config.propose(input_dir, csvio.read_header) if input_dir else []
         text = config.starter(input_dir, output_file, proposals)
         try:
@@ -518,7 +525,12 @@ def init(input_dir: Path | None, output_file: Path) -> None:
 @click.option(
     "--seed", type=int, default=1, show_default=True, help="The same seed gives the same night."
 )
-def synth(output_dir: Path, lines: int, seed: int) -> None:
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Write into a folder that is not empty (never through a run's link or into a run).",
+)
+def synth(output_dir: Path, lines: int, seed: int, force: bool) -> None:
     """Write a synthetic night of the given size, to try the job at scale.
 
     About 2 lines per order and 15 per batch, batches over all eleven statuses,
@@ -532,8 +544,10 @@ def synth(output_dir: Path, lines: int, seed: int) -> None:
         reconcile run out/night --out out/night-run
     """
     with _errors_to_exit(False, None):
+        from reconcile.publish import check_new_folder
         from reconcile.synth import generate
 
+        check_new_folder(output_dir, force=force)
         try:
             counts = generate(output_dir, lines, seed)
         except OSError as error:

@@ -145,6 +145,42 @@ def same_or_inside(path: Path, folder: Path) -> bool:
     )
 
 
+def run_store_holding(path: Path) -> Path | None:
+    """The folder of an output folder's runs (``.OUT.reconcile``) that ``path``, its links
+    resolved, lies in; None when it lies in none."""
+    resolved = Path(os.path.realpath(path))
+    return next(
+        (
+            folder
+            for folder in (resolved, *resolved.parents)
+            if folder.name.startswith(".") and folder.name.endswith(".reconcile")
+        ),
+        None,
+    )
+
+
+def check_new_folder(folder: Path, *, force: bool = False) -> None:
+    """``OutputError`` (exit 73) unless a tool (``synth``) may write its files into
+    ``folder``: never through a link or into a run (a run's files are its record), and into
+    a folder that holds anything only with ``force``."""
+    if folder.is_symlink():
+        raise OutputError(
+            f"{folder} is a link (to {os.readlink(folder)}), as a run's output folder is; "
+            "give a new folder"
+        )
+    store = run_store_holding(folder)
+    if store is not None:
+        raise OutputError(
+            f"{folder} lies in {store}, where a run's files are kept; give a new folder"
+        )
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{folder} is a file, not a folder")
+    if not force and folder.is_dir() and any(folder.iterdir()):
+        raise OutputError(
+            f"{folder} is not empty; give a new folder, or --force to write over its files"
+        )
+
+
 def refuse_foreign(store: Store) -> None:
     """``OutputError`` (exit 73) unless whatever stands at the target may be taken over: nothing,
     the job's own link, or an ordinary folder of nothing but files a run writes."""

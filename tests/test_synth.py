@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+import pytest
+
 from reconcile.synth import generate
-from tests.conftest import invoke, snapshot
+from tests.conftest import EXAMPLE, invoke, snapshot
 
 
 def test_same_seed_gives_the_same_night_and_another_seed_does_not(tmp_path: Path) -> None:
@@ -32,3 +35,36 @@ def test_proportions_and_a_valid_night(tmp_path: Path) -> None:
     assert 0.04 * counts.orders < whole < 0.07 * counts.orders
     result = invoke("run", tmp_path / "night", "--out", tmp_path / "out", "--format", "json")
     assert result.exit_code == 0, result.output
+
+
+def test_synth_never_writes_into_a_run_nor_over_a_folder_without_force(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It exits 73 for the help's own example run twice: into the run's output link, into the
+    run folder itself, and into a non-empty folder unless --force (it wrote through
+    out/night's link into the current run and exited 0)."""
+    monkeypatch.chdir(tmp_path)
+    assert invoke("synth", "out/night", "--lines", "300", "--seed", "7").exit_code == 0
+    assert invoke("run", "out/night", "--out", "out/night-run", "-q").exit_code == 0
+    published = snapshot(tmp_path / "out" / "night-run")
+    run_folder = os.path.realpath("out/night-run")
+    for target in ("out/night-run", run_folder, f"{run_folder}/sub"):
+        result = invoke("synth", target, "--lines", "300", "--force")
+        assert result.exit_code == 73, target
+    assert snapshot(tmp_path / "out" / "night-run") == published
+    again = invoke("synth", "out/night", "--lines", "300", "--seed", "7")
+    assert (again.exit_code, again.stderr) == (
+        73,
+        "reconcile: out/night is not empty; give a new folder, or --force to write over its files\n",
+    )
+    assert invoke("synth", "out/night", "--lines", "300", "--seed", "7", "--force").exit_code == 0
+
+
+def test_init_never_writes_into_a_run(tmp_path: Path) -> None:
+    """It exits 73 when --output would land inside an output folder's run."""
+    out = tmp_path / "out"
+    assert invoke("run", EXAMPLE, "--out", out, "-q").exit_code == 0
+    result = invoke("init", "--output", out / "reconcile.toml")
+    assert result.exit_code == 73
+    assert "where a run's files are kept; give --output a file of its own" in result.stderr
+    assert not (out / "reconcile.toml").exists()
