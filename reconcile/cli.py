@@ -24,6 +24,7 @@ from reconcile.errors import (
     EXIT_NOINPUT,
     EXIT_SAME,
     EXIT_SOFTWARE,
+    EXIT_USAGE,
     InputDataError,
     OutputError,
     ReconcileError,
@@ -358,7 +359,14 @@ def check(
         if output_format == "json":
             click.echo(report.report_json(result.problems, result.summary), nl=False)
         elif result.problems.height:
-            click.echo(report.human_report(result.problems))
+            error = result.error
+            click.echo(
+                report.human_report(
+                    result.problems,
+                    error.fixes if error else None,
+                    error.advice if error else (),
+                )
+            )
         elif not quiet:
             click.echo("the input is valid")
             if result.rejected.height or result.unmatched.height:
@@ -628,7 +636,7 @@ def _errors_to_exit(debug: bool, report_file: Path | None) -> Iterator[None]:
     except InputDataError as error:
         from reconcile import pipeline, report
 
-        click.echo(report.human_report(error.problems), err=True)
+        click.echo(report.human_report(error.problems, error.fixes, error.advice), err=True)
         if report_file is not None:
             try:
                 pipeline.write_report(error.problems, report_file)
@@ -640,6 +648,13 @@ def _errors_to_exit(debug: bool, report_file: Path | None) -> Iterator[None]:
         sys.exit(error.exit_code)
     except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
         raise
+    except ModuleNotFoundError as missing:  # a library the command imports lazily
+        click.echo(
+            f"reconcile: this Python ({sys.executable}) does not have {missing.name}, which "
+            "reconcile needs; reinstall it into this environment: python -m pip install .",
+            err=True,
+        )
+        sys.exit(EXIT_USAGE)
     except Exception as error:
         if debug:
             traceback.print_exc()

@@ -102,6 +102,8 @@ class Sources:
     # where that was set, for the message.
     max_age: float | None = None
     max_age_source: str = ""
+    # The paths typed on the command line (relative to the working folder), for messages.
+    typed: frozenset[Path] = frozenset()
 
     def of(self, file: InputFile) -> tuple[Path, ...]:
         return self.paths[file.name]
@@ -185,7 +187,7 @@ def resolve(options: Options) -> Settings:
             paths[file.name] = (given,)
         elif pattern is not None:
             matches = _matches(folder or base, pattern)
-            paths[file.name] = (_one_of(file, pattern, matches, loaded.pick),)
+            paths[file.name] = (_one_of(file, pattern, matches, loaded.pick, folder or base),)
             if len(matches) > 1:
                 picked[file.name] = len(matches)
         elif folder is not None:
@@ -207,7 +209,20 @@ def resolve(options: Options) -> Settings:
         {file.name: loaded.columns[file.role] for file in INPUTS if file.role in loaded.columns}
     )
     return Settings(
-        sources=Sources(paths, picked, ready_file, max_age, max_age_source),
+        sources=Sources(
+            paths,
+            picked,
+            ready_file,
+            max_age,
+            max_age_source,
+            typed=frozenset(
+                [
+                    *(path for path in options.files.values() if path is not None),
+                    *options.cancellations,
+                    *options.extra_cancellations,
+                ]
+            ),
+        ),
         headers=headers,
         policy=policy,
         out=out_folder,
@@ -288,12 +303,12 @@ def _matches(folder: Path, pattern: str) -> list[Path]:
     return sorted((Path(name) for name in glob.glob(str(full))), key=str)
 
 
-def _one_of(file: InputFile, pattern: str, matches: list[Path], pick: str) -> Path:
+def _one_of(file: InputFile, pattern: str, matches: list[Path], pick: str, folder: Path) -> Path:
     if len(matches) == 1:
         return matches[0]
     if matches and pick == "last":
         return matches[-1]
-    found = ", ".join(str(path) for path in matches) if matches else "nothing"
+    found = ", ".join(str(path) for path in matches) if matches else f"nothing in {folder}"
     hint = ' (set [inputs] pick = "last" to take the one that sorts last)' if matches else ""
     raise MissingInputError(
         f'[inputs] {file.role} = "{pattern}" must match exactly one file; it matched {found}{hint}'
@@ -313,7 +328,7 @@ def _cancellation_paths(
             matches = _matches(base, pattern)
             if not matches:
                 raise MissingInputError(
-                    f'[inputs] cancellations pattern "{pattern}" matches no file'
+                    f'[inputs] cancellations pattern "{pattern}" matches no file in {base}'
                 )
             chosen += matches
     elif folder is not None:

@@ -154,15 +154,30 @@ def load_config(path: Path) -> FileSettings:
 
 
 def _describe(error: Any) -> str:
-    """One pydantic error in the file's own words: the dotted key, what is wrong, the value."""
+    """One pydantic error in the file's own words: the dotted key, what is wrong, the value,
+    and what would be right (the section's keys, quotes around a status)."""
     location = [str(part) for part in error["loc"]]
     key = ".".join(location)
     if error["type"] == "extra_forbidden":
         section = ".".join(location[:-1])
-        return f"unknown key {key}" + (f" (not a key of [{section}])" if section else "")
+        valid = ", ".join(_keys_of(location[:-1]))
+        where = f" (not a key of [{section}]" if section else " (not a section"
+        return f"unknown key {key}{where}; the valid ones are {valid})"
     if error["type"] == "value_error":
         message = str(error["msg"]).removeprefix("Value error, ")
         return f"[{key}] {message}" if key else message
     value = error.get("input")
     shown = f'"{value}"' if isinstance(value, str) else repr(value)
-    return f"key {key} = {shown}: {error['msg'].lower()}"
+    described = f"key {key} = {shown}: {error['msg'].lower()}"
+    if error["type"] == "string_type" and isinstance(value, (int, float)):
+        described += f' (quote it: {location[-1]} = "{value}")'
+    return described
+
+
+def _keys_of(section: list[str]) -> list[str]:
+    """The keys a section of the file may hold (the sections, at the top)."""
+    model: Any = ConfigFile
+    for name in section:
+        annotation = model.model_fields[name].annotation
+        model = annotation
+    return list(model.model_fields)

@@ -61,10 +61,20 @@ class InputDataError(ReconcileError):
     ``exit_code`` is 66 when any input file was missing or unreadable, else 65.
     """
 
-    def __init__(self, problems: pl.DataFrame, *, missing_files: bool = False) -> None:
+    def __init__(
+        self,
+        problems: pl.DataFrame,
+        *,
+        missing_files: bool = False,
+        advice: tuple[str, ...] = (),
+    ) -> None:
         super().__init__(f"{problems.height} problem(s) in the input data")
         self.problems = problems
         self.exit_code = EXIT_NOINPUT if missing_files else EXIT_DATAERR
+        # Said once after the problems: what the whole report points at.
+        self.advice = advice
+        # kind -> how to fix it, where the run's settings say more than ``problems.KINDS``.
+        self.fixes: dict[str, str] = {}
 
 
 class OutputError(ReconcileError):

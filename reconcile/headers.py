@@ -71,6 +71,18 @@ def _missing(file: InputFile, table: CsvTable, column: str, exported: str) -> di
             f"; the header looks {separated}-separated: "
             "export the file comma-separated (the job never guesses the separator)"
         )
+    elif exported != column:
+        # the configuration names a header this file lacks: the line to change is known
+        closest = closest_header(exported, table.header)
+        text += (
+            f'; the configuration\'s [columns.{file.role}] {column} = "{exported}" names a '
+            "header this file does not have: "
+            + (
+                f'if "{closest}" is it, change that line to {column} = "{closest}"'
+                if closest is not None
+                else "change that line to the file's own header"
+            )
+        )
     else:
         closest = closest_header(exported, table.header)
         if closest is not None:

@@ -120,7 +120,12 @@ def load(
                 f"input changed while being read: {path}; nothing was written, try again "
                 "once the export is complete"
             )
-    problems = [result.problems for result in results]
+    problems = [
+        _typed_path_named(result.problems, path)
+        if result.missing and path in sources.typed
+        else result.problems
+        for (_, path), result in zip(jobs, results, strict=True)
+    ]
     tables: list[tuple[InputFile, csvio.CsvTable]] = []
     renames: dict[str, dict[str, str]] = {}
     read: dict[Path, dict[str, Any]] = {}  # what the summary says of each file read
@@ -171,7 +176,19 @@ def load(
     found = headers_module.problems_in_export_names(concat_problems(problems), renames)
     if found.height:
         missing_files = any(result.missing for result in results)
-        raise InputDataError(found, missing_files=missing_files)
+        advice: tuple[str, ...] = ()
+        folder = sources.of(ORDERS)[0].parent
+        if not any(set(file.columns) & set(table.header) for file, table in tables) and (
+            tables or any(folder.glob("*.csv"))
+        ):
+            # nothing of the contract here: likely a platform's own exports, unmapped
+            lacking = "files has the contract's columns" if tables else "contract's files is here"
+            advice = (
+                f"None of the {lacking}: if these are your platform's own exports, `reconcile "
+                f"init {folder}` proposes a configuration that maps their names (then run "
+                "with --config reconcile.toml).",
+            )
+        raise InputDataError(found, missing_files=missing_files, advice=advice)
     cancellations = [table.frame for file, table in tables if file is CANCELLATIONS]
     inputs = rules.Inputs(
         orders=single[ORDERS.name].frame,
@@ -187,6 +204,30 @@ def load(
         files[file.name].append(read[path])
     as_written = {file: single[file.name].as_written for file in (ORDERS, BATCH_ITEMS)}
     return Loaded(inputs, files, links, keys, as_written)
+
+
+def _typed_path_named(problems: pl.DataFrame, path: Path) -> pl.DataFrame:
+    """A missing or unreadable file typed on the command line, said to be looked for from
+    the working folder (cron's is $HOME, not the configuration's folder)."""
+    where = f" (paths on the command line are relative to the working folder, {Path.cwd()})"
+    missing = pl.col("kind") == "missing_file"
+    return problems.with_columns(
+        pl.when(missing).then(pl.col("problem") + pl.lit(where)).otherwise(pl.col("problem"))
+    )
+
+
+def explained(error: InputDataError, settings: Settings) -> InputDataError:
+    """``error`` with the fixes the settings tell more of: where the policy is written."""
+    if settings.policy_file is not None:
+        where = f"in the [actions] table of {settings.policy_file}"
+    elif settings.config_file is not None:
+        where = f"in [actions] of {settings.config_file}"
+    else:
+        return error  # the kind's own fix: --policy FILE
+    error.fixes["unknown_status"] = (
+        f'fix the spelling, or map the status to an action {where} (e.g. "Quality Check" = "hold")'
+    )
+    return error
 
 
 def _carried_only(file: InputFile, headers: Headers) -> csvio.KeepEncoded:
@@ -364,7 +405,10 @@ def run(
     store = publish.store_for(out)
     guard = nullcontext() if dry_run else publish.locked(store, settings.wait)
     with guard:
-        loaded = load(settings.sources, settings.headers, settings.policy, timings, after_read)
+        try:
+            loaded = load(settings.sources, settings.headers, settings.policy, timings, after_read)
+        except InputDataError as error:
+            raise explained(error, settings) from None
         files = loaded.files
         ordered = sort(loaded, timings)
         as_written = written_as_read(loaded.as_written, settings.policy)
@@ -490,6 +534,8 @@ class CheckResult:
     # When the input is valid: the cancellations a run would not apply (see ``RunResult``).
     rejected: pl.DataFrame = field(default_factory=pl.DataFrame)
     unmatched: pl.DataFrame = field(default_factory=pl.DataFrame)
+    # When it is not: the error, with its fixes and advice for the report.
+    error: InputDataError | None = None
 
 
 def check(settings: Settings, report_file: Path | None = None) -> CheckResult:
@@ -502,7 +548,9 @@ def check(settings: Settings, report_file: Path | None = None) -> CheckResult:
     try:
         loaded = load(settings.sources, settings.headers, settings.policy, timings)
     except InputDataError as error:
-        return CheckResult(error.problems, None, error.exit_code == EXIT_NOINPUT)
+        return CheckResult(
+            error.problems, None, error.exit_code == EXIT_NOINPUT, error=explained(error, settings)
+        )
     outputs = decide(sort(loaded, timings), settings.policy, timings)
     content = report.summary(outputs, loaded.files, settings)
     return CheckResult(concat_problems([]), content, False, *not_applied(outputs, settings.headers))

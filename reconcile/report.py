@@ -161,10 +161,16 @@ def report_frame(problems: pl.DataFrame) -> pl.DataFrame:
     return problems.select(*(pl.col(name).cast(pl.String) for name in REPORT_COLUMNS))
 
 
-def human_report(problems: pl.DataFrame) -> str:
-    """Problems grouped by file and kind: the first few of each, a total, and how to fix it."""
+def human_report(
+    problems: pl.DataFrame,
+    fixes: Mapping[str, str] | None = None,
+    advice: Sequence[str] = (),
+) -> str:
+    """Problems grouped by file and kind: the first few of each, a total, and how to fix it
+    (``fixes`` by kind where the run's settings say more), then ``advice`` on the whole."""
     if problems.height == 0:
         return "no problems found"
+    fixes = fixes or {}
     files = problems.get_column("file").unique(maintain_order=True).to_list()
     total = problems.height
     blocks = [f"{total} problem(s) in the input; nothing was written."]
@@ -174,10 +180,12 @@ def human_report(problems: pl.DataFrame) -> str:
         for kind in in_file.get_column("kind").unique(maintain_order=True).to_list():
             of_kind = in_file.filter(pl.col("kind") == kind)
             what, fix = KINDS.get(kind, (kind, ""))
+            fix = fixes.get(kind, fix)
             blocks.append(f"  {what} ({of_kind.height}):")
             blocks.extend(f"    {line}" for line in _kind_lines(kind, of_kind))
             if fix:
                 blocks.append(f"    fix: {fix}")
+    blocks.extend(f"\n{line}" for line in advice)
     return "\n".join(blocks)
 
 

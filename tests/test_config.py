@@ -85,7 +85,8 @@ def test_the_environment_variable_names_the_file_and_the_option_wins(
     assert by_option.exit_code == 2
     assert by_option.stderr == (
         f"reconcile: configuration file {broken}: unknown key inputs.foldr "
-        "(not a key of [inputs])\n"
+        "(not a key of [inputs]; the valid ones are folder, orders, batches, batch_items, "
+        "cancellations, pick, ready_file, max_age)\n"
     )
 
 
@@ -137,7 +138,7 @@ def test_a_pattern_must_match_exactly_one_file(tmp_path: Path) -> None:
     shutil.rmtree(exports / "bulk")
     none = invoke("run", "--config", write_config(tmp_path, config.replace("orders-*", "o-*")))
     assert none.exit_code == 66
-    assert "must match exactly one file; it matched nothing" in none.stderr
+    assert f"must match exactly one file; it matched nothing in {exports}\n" in none.stderr
 
 
 def test_a_cancellation_pattern_matching_nothing_exits_66(tmp_path: Path) -> None:
@@ -147,8 +148,9 @@ def test_a_cancellation_pattern_matching_nothing_exits_66(tmp_path: Path) -> Non
     path = write_config(tmp_path, (KORNIT / "reconcile.toml").read_text())
     result = invoke("run", "--config", path, "--out", tmp_path / "o")
     assert result.exit_code == 66
-    assert (
-        result.stderr == 'reconcile: [inputs] cancellations pattern "bulk/*.csv" matches no file\n'
+    assert result.stderr == (
+        'reconcile: [inputs] cancellations pattern "bulk/*.csv" matches no file in '
+        f"{tmp_path / 'exports'}\n"
     )
 
 
@@ -184,7 +186,18 @@ def test_problems_name_the_cancellation_file_and_row(tmp_path: Path) -> None:
         ),
         (
             "[columns.orders]\nid = 'x'\n",
-            "unknown key columns.orders.id (not a key of [columns.orders])",
+            "unknown key columns.orders.id (not a key of [columns.orders]; the valid ones are "
+            "order_id, status)",
+        ),
+        (
+            "[columns.jobs]\nbatch_id = 'x'\n",
+            "unknown key columns.jobs (not a key of [columns]; the valid ones are orders, "
+            "batches, batch_items, cancellations)",
+        ),
+        (
+            "[values]\norder_cancelled = 128\n",
+            "key values.order_cancelled = 128: input should be a valid string "
+            '(quote it: order_cancelled = "128")',
         ),
         (
             "[columns.batches]\nbatch_id = 'Job'\nstatus = 'Job'\n",
@@ -488,3 +501,95 @@ def test_a_run_without_a_configuration_file_does_not_import_pydantic() -> None:
     )
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert found.stdout == "False\n"
+
+
+# ---- messages that point at the fix (issue 25) -------------------------------------------
+
+
+def test_an_unknown_status_under_a_configuration_points_at_its_actions(tmp_path: Path) -> None:
+    """It says to map an unknown batch status in [actions] of the configuration in use, not
+    with --policy."""
+    exports = shutil.copytree(KORNIT / "exports", tmp_path / "exports")
+    jobs = exports / "jobs.csv"
+    jobs.write_text(jobs.read_text().replace("Pending Generation", "Pending Gen", 1))
+    path = write_config(tmp_path, (KORNIT / "reconcile.toml").read_text())
+    result = invoke("check", "--config", path)
+    assert result.exit_code == 65
+    assert result.stdout.endswith(
+        '  unknown batch status (1):\n    "Pending Gen" on 1 row(s), first at row 4\n'
+        f"    fix: fix the spelling, or map the status to an action in [actions] of {path} "
+        '(e.g. "Quality Check" = "hold")\n'
+    )
+
+
+def test_a_missing_file_typed_on_the_command_line_names_the_working_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It says that paths on the command line are relative to the working folder, and shows it."""
+    monkeypatch.chdir(tmp_path)
+    result = invoke(
+        "check", "--config", KORNIT / "reconcile.toml", "--extra-cancellations", "bulk.csv"
+    )
+    assert result.exit_code == 66
+    assert (
+        "bulk.csv:\n  file is missing (1):\n    no file at bulk.csv (paths on the command line "
+        f"are relative to the working folder, {tmp_path})\n"
+    ) in result.stdout
+
+
+def test_a_mapped_header_the_file_lacks_says_which_line_to_change(tmp_path: Path) -> None:
+    """It names the configuration's line for a mapped header a file lacks and the line to
+    write instead (exit 65, like every missing column: the export may be what changed)."""
+    config = (KORNIT / "reconcile.toml").read_text().replace('"order.external_ref"', '"order.ref"')
+    shutil.copytree(KORNIT / "exports", tmp_path / "exports")
+    result = invoke("check", "--config", write_config(tmp_path, config))
+    assert result.exit_code == 65
+    assert (
+        "required column order.ref (the contract's order_id) is missing; the file's headers "
+        'are "order.external_ref", "item.id", "requested_by", "note"; the configuration\'s '
+        '[columns.cancellations] order_id = "order.ref" names a header this file does not '
+        'have: if "order.external_ref" is it, change that line to order_id = '
+        '"order.external_ref"'
+    ) in result.stdout
+
+
+def test_check_of_a_folder_without_the_contracts_columns_suggests_init(tmp_path: Path) -> None:
+    """It suggests `reconcile init FOLDER` when none of the files has the contract's columns,
+    and when none of the contract's files is there but CSV files are."""
+    renamed = write_folder(
+        tmp_path / "renamed",
+        {
+            "orders.csv": (PLAIN / "Orders.csv").read_bytes(),
+            "batches.csv": (PLAIN / "Jobs.csv").read_bytes(),
+            "batch_items.csv": (PLAIN / "Job Lines.csv").read_bytes(),
+            "cancellations.csv": (PLAIN / "Cancellations.csv").read_bytes(),
+        },
+    )
+    unmapped = invoke("check", renamed)
+    assert unmapped.exit_code == 65
+    assert unmapped.stdout.endswith(
+        "\n\nNone of the files has the contract's columns: if these are your platform's own "
+        f"exports, `reconcile init {renamed}` proposes a configuration that maps their names "
+        "(then run with --config reconcile.toml).\n"
+    )
+    elsewhere = invoke("check", PLAIN)
+    assert elsewhere.exit_code == 66
+    assert (
+        f"None of the contract's files is here: if these are your platform's own exports, `reconcile init {PLAIN}`"
+        in elsewhere.stdout
+    )
+
+
+@pytest.mark.subprocess
+def test_a_python_without_the_dependencies_says_how_to_install(tmp_path: Path) -> None:
+    """It exits 2 with how to install, not 70 "internal error", under a Python that lacks
+    reconcile's libraries (-S leaves out every installed package)."""
+    done = subprocess.run(
+        [sys.executable, "-S", "-m", "reconcile", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"reconcile: this Python ({sys.executable}) does not have ")
+    assert "`python -m pip install .` from reconcile's folder.\n" in done.stderr
