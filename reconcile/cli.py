@@ -504,7 +504,9 @@ def init(input_dir: Path | None, output_file: Path) -> None:
                 f"{output_file} would lie in {store}, where a run's files are kept; "
                 "give --output a file of its own"
             )
-        proposals = config.propose(input_dir, csvio.read_header) if input_dir else []
+        proposals = (
+            config.propose(input_dir, csvio.read_header, csvio.read_values) if input_dir else []
+        )
         text = config.starter(input_dir, output_file, proposals)
         try:
             output_file.parent.mkdir(parents=True, exist_ok=True)
@@ -516,6 +518,9 @@ def init(input_dir: Path | None, output_file: Path) -> None:
         except OSError as error:
             raise OutputError(f"cannot write {output_file}: {error.strerror or error}") from None
         click.echo(f"wrote {output_file}")
+        guessed = config.placed_by_values(proposals)
+        if guessed:
+            click.echo("placed by their values (check them): " + ", ".join(guessed))
         missing = config.unplaced(proposals)
         if missing:
             click.echo("could not place (edit [columns.*] by hand): " + ", ".join(missing))

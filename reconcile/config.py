@@ -17,9 +17,9 @@ import math
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconcile.contract import (
     BATCH_ITEMS,
@@ -40,6 +40,9 @@ from reconcile.policy import (
     with_actions,
     with_values,
 )
+
+if TYPE_CHECKING:
+    import polars as pl
 
 ENVIRONMENT_VARIABLE = "RECONCILE_CONFIG"
 DEFAULT_KEEP = 3
@@ -369,16 +372,142 @@ def _normal(name: str) -> str:
 @dataclass(frozen=True)
 class Proposal:
     """What ``init`` found for one input: the file pattern, and each contract column's header
-    (None where no header could be placed)."""
+    (None where no header could be placed); ``by_values`` names the columns placed by their
+    values rather than their names."""
 
     file: InputFile
     pattern: str | None
     several: bool
     headers_found: tuple[str, ...]
     columns: Mapping[str, str | None]
+    by_values: frozenset[str] = frozenset()
+    path: Path | None = None  # the file the headers were read from
+
+    @property
+    def shown(self) -> str:
+        """The file as messages name it: its pattern (``orders-*.csv``), else its name."""
+        return self.pattern or self.file.name
 
 
-def propose(folder: Path, read_header: Any) -> list[Proposal]:
+def propose(folder: Path, read_header: Any, read_values: Any = None) -> list[Proposal]:
+    """A mapping proposed from the CSV files in ``folder``: from their headers' names, then,
+    where ``read_values`` (path -> all-text frame, or None) is given, from their values."""
+    proposals = _propose_by_names(folder, read_header)
+    if read_values is None:
+        return proposals
+    frames = {
+        proposal.file.name: read_values(proposal.path)
+        for proposal in proposals
+        if proposal.path is not None
+    }
+    return place_by_values(proposals, {name: f for name, f in frames.items() if f is not None})
+
+
+# How much of one column's values must be another's keys for the two to be taken as the
+# same ids: the platform's own files agree wholly; a cancellation list names a few unknown
+# orders.
+EXPORT_SHARE = 0.95
+LIST_SHARE = 0.5
+
+
+def place_by_values(
+    proposals: list[Proposal], frames: Mapping[str, pl.DataFrame]
+) -> list[Proposal]:
+    """``proposals`` with the required columns their names did not place placed by values:
+    the digits-only column of batches is ``capacity``; the orders' and batches' keys are the
+    unique columns whose values the batch lines' columns hold (which are ``order_id`` and
+    ``batch_id`` there); a unique column of the batch lines is ``item_id``; a cancellation
+    file's ``order_id`` and ``item_id`` are its columns holding mostly orders' and lines' ids.
+    A column is placed only where exactly one fits."""
+
+    placed = {p.file.name: dict(p.columns) for p in proposals}
+    by_values: dict[str, set[str]] = {p.file.name: set() for p in proposals}
+
+    def free(name: str) -> list[str]:
+        frame = frames.get(name)
+        taken = set(placed.get(name, {}).values())
+        return (
+            [column for column in frame.columns if column not in taken] if frame is not None else []
+        )
+
+    def put(name: str, column: str, header: str) -> None:
+        placed[name][column] = header
+        by_values[name].add(column)
+
+    def values(name: str, header: str) -> pl.Series:
+        return frames[name].get_column(header).drop_nulls()
+
+    def share_in(name: str, header: str, keys: pl.Series) -> float:
+        found = values(name, header)
+        return int(found.is_in(keys.implode()).sum()) / found.len() if found.len() else 0.0
+
+    def unique(name: str) -> list[str]:
+        frame = frames[name]
+        return [
+            header
+            for header in free(name)
+            if frame.get_column(header).null_count() == 0
+            and frame.get_column(header).is_unique().all()
+        ]
+
+    def one(candidates: list[str]) -> str | None:
+        return candidates[0] if len(candidates) == 1 else None
+
+    orders, batches, items, cancels = (
+        f.name for f in (ORDERS, BATCHES, BATCH_ITEMS, CANCELLATIONS)
+    )
+    if batches in frames and placed[batches].get("capacity") is None:
+        digits = [
+            header
+            for header in free(batches)
+            if values(batches, header).len() == frames[batches].height
+            and bool(values(batches, header).str.contains(r"^[0-9]+$").all())
+        ]
+        if (header := one(digits)) is not None:
+            put(batches, "capacity", header)
+    # A key of orders or batches and the batch lines' column that refers to it.
+    for keyed, column in ((orders, "order_id"), (batches, "batch_id")):
+        if keyed not in frames or items not in frames:
+            continue
+        key, refers = placed[keyed].get(column), placed[items].get(column)
+        pairs = [
+            (candidate, header)
+            for candidate in ([key] if key is not None else unique(keyed))
+            for header in ([refers] if refers is not None else free(items))
+            if share_in(items, header, values(keyed, candidate)) >= EXPORT_SHARE
+        ]
+        if len(pairs) == 1:
+            candidate, header = pairs[0]
+            if key is None:
+                put(keyed, column, candidate)
+            if refers is None:
+                put(items, column, header)
+    if (
+        items in frames
+        and placed[items].get("item_id") is None
+        and (header := one(unique(items))) is not None
+    ):
+        put(items, "item_id", header)
+    if cancels in frames:
+        for column, keyed in (("order_id", orders), ("item_id", items)):
+            key = placed.get(keyed, {}).get(column)
+            if placed[cancels].get(column) is not None or key is None or keyed not in frames:
+                continue
+            shares = {h: share_in(cancels, h, values(keyed, key)) for h in free(cancels)}
+            best = [h for h, share in shares.items() if share >= LIST_SHARE]
+            if (header := one(best)) is not None:
+                put(cancels, column, header)
+    return [
+        replace(
+            p,
+            columns=placed[p.file.name],
+            by_values=frozenset(by_values[p.file.name]),
+        )
+        for p in proposals
+    ]
+
+
+def _propose_by_names(folder: Path, read_header: Any) -> list[Proposal]:
     """A mapping proposed from the CSV files in ``folder`` and their headers."""
     files = sorted((path for path in folder.glob("*.csv") if path.is_file()), key=str)
     chosen: dict[str, list[Path]] = {file.name: [] for file in INPUTS}
@@ -399,6 +528,7 @@ def propose(folder: Path, read_header: Any) -> list[Proposal]:
                 len(paths) > 1,
                 headers,
                 {column: _place(column, headers) for column in file.columns},
+                path=paths[-1] if paths else None,
             )
         )
     return proposals
@@ -485,6 +615,8 @@ def starter(folder: Path | None, config_file: Path, proposals: list[Proposal]) -
                 lines.append(f'# {column} = ""   # not placed{optional}: the headers are {found}')
             elif header == column:
                 lines.append(f'# {column} = "{column}"   # found under the contract name')
+            elif column in of_file.by_values:
+                lines.append(f'{column} = "{header}"   # placed by its values: check it')
             else:
                 lines.append(f'{column} = "{header}"')
         lines.append("")
@@ -513,8 +645,17 @@ def starter(folder: Path | None, config_file: Path, proposals: list[Proposal]) -
 def unplaced(proposals: list[Proposal]) -> list[str]:
     """``file: column`` for every required column ``init`` could not place."""
     return [
-        f"{proposal.file.name}: {column}"
+        f"{proposal.shown}: {column}"
         for proposal in proposals
         for column, header in proposal.columns.items()
         if header is None and column in proposal.file.required
+    ]
+
+
+def placed_by_values(proposals: list[Proposal]) -> list[str]:
+    """``file: column = "header"`` for every column placed by its values, to be checked."""
+    return [
+        f'{proposal.shown}: {column} = "{proposal.columns[column]}"'
+        for proposal in proposals
+        for column in sorted(proposal.by_values, key=proposal.file.columns.index)
     ]

@@ -722,6 +722,16 @@ def read_header(path: Path) -> tuple[str, ...]:
     return tuple(trim(name) for name in first)
 
 
+def read_values(path: Path) -> pl.DataFrame | None:
+    """A CSV file's rows as text under its trimmed headers, for ``init`` to place columns by
+    their values; None when Polars cannot read it as it is (then names alone are used)."""
+    try:
+        frame = pl.read_csv(path, infer_schema=False)
+    except (OSError, pl.exceptions.PolarsError):
+        return None
+    return frame.rename({name: trim(name) for name in frame.columns})
+
+
 def write_new_text(text: str, path: Path) -> None:
     """Write ``text`` to a file that must not exist yet (FileExistsError if it does)."""
     with path.open("x", encoding="utf-8", newline="\n") as file:

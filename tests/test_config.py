@@ -374,23 +374,72 @@ def test_init_writes_a_starter_and_never_overwrites(tmp_path: Path) -> None:
 
 def test_init_proposes_mappings_from_the_exports_headers(tmp_path: Path) -> None:
     """It maps headers equal to a contract column but for case, spaces, dots and underscores,
-    and names the required columns it could not place."""
+    places the rest by their values, and says which it placed so, to be checked."""
     path = tmp_path / "reconcile.toml"
     result = invoke("init", PLAIN, "--output", path)
     assert result.exit_code == 0
-    assert result.stdout.splitlines()[1] == (
-        "could not place (edit [columns.*] by hand): batches.csv: batch_id, batches.csv: capacity, "
-        "batch_items.csv: batch_id, batch_items.csv: item_id"
-    )
+    assert result.stdout.splitlines()[1:] == [
+        'placed by their values (check them): Jobs.csv: batch_id = "Job ID", Jobs.csv: '
+        'capacity = "Slots", Job Lines.csv: batch_id = "Job ID", Job Lines.csv: item_id = '
+        '"Line ID", Cancellations.csv: item_id = "Line ID"'
+    ]
     written = path.read_text()
     for line in (
         'batch_items = "Job Lines.csv"',
         'order_id = "Order ID"',
         'status = "Job Status"',
-        '# capacity = ""   # not placed: the headers are "Job ID", "Job Status", "Slots", '
-        '"Printer", "Product"',
+        'capacity = "Slots"   # placed by its values: check it',
     ):
         assert f"\n{line}\n" in written, line
+
+
+@pytest.mark.parametrize("night", [KORNIT, PLAIN], ids=["kornit-x", "plain-english"])
+def test_init_places_every_required_column_and_its_configuration_runs(
+    tmp_path: Path, night: Path
+) -> None:
+    """It places every required column of a platform's exports, by name or by values (the
+    column of batch lines holding the orders' keys is order_id, the digits-only column of
+    batches capacity, ...), and the night runs under what it wrote to the same outputs as
+    under the hand-written configuration."""
+    exports = night / "exports" if (night / "exports").is_dir() else night
+    path = tmp_path / "reconcile.toml"
+    result = invoke("init", exports, "--output", path)
+    assert result.exit_code == 0
+    assert "could not place" not in result.stdout
+    # the same cancellation file for both (the hand-written one reads bulk/ too)
+    listed = ["--cancellations", next(exports.glob("[Cc]ancellations.csv"))]
+    by_init = invoke("run", "--config", path, *listed, "--out", tmp_path / "init", "-q")
+    assert by_init.exit_code == 0, by_init.output
+    by_hand = invoke(
+        "run", "--config", night / "reconcile.toml", *listed, "--out", tmp_path / "hand", "-q"
+    )
+    assert by_hand.exit_code == 0
+    ours, theirs = snapshot(tmp_path / "init"), snapshot(tmp_path / "hand")
+    for name in theirs:
+        if name not in ("summary.json", "orders.csv", "batches.csv", "archive_list.csv"):
+            assert ours[name] == theirs[name], name  # ([values] differ: 128, Closed)
+
+
+def test_init_places_by_values_only_where_exactly_one_column_fits(tmp_path: Path) -> None:
+    """It leaves a column unplaced when two columns fit its values (two digits-only columns
+    of batches), and names the file by its pattern; the one column of the batch lines that
+    holds the jobs' keys is batch_id."""
+    folder = write_folder(
+        tmp_path / "exports",
+        {
+            "orders-2026-12-04.csv": "ref,status\nA1,Open\nA2,Open\n",
+            "jobs.csv": "job,status,slots,copies\nJ1,Filling,4,2\n",
+            "job_items.csv": "job,ref,line\nJ1,A1,L1\nJ1,A2,L2\n",
+            "cancellations.csv": "ref\nA1\n",
+        },
+    )
+    result = invoke("init", folder, "--output", tmp_path / "r.toml")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[-1] == (
+        "could not place (edit [columns.*] by hand): jobs.csv: capacity"
+    )
+    assert 'orders-2026-12-04.csv: order_id = "ref"' in result.stdout
+    assert 'job_items.csv: batch_id = "job"' in result.stdout
 
 
 def test_init_proposes_a_pattern_for_dated_exports(tmp_path: Path) -> None:
