@@ -31,7 +31,7 @@ import hashlib
 import os
 import re
 import sys
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -730,6 +730,16 @@ def read_values(path: Path) -> pl.DataFrame | None:
     except (OSError, pl.exceptions.PolarsError):
         return None
     return frame.rename({name: trim(name) for name in frame.columns})
+
+
+def read_columns(path: Path, columns: Mapping[str, str]) -> pl.DataFrame | None:
+    """The ``columns`` (name -> the file's header) of a CSV file the job wrote, as text under
+    those names; None when it cannot be read or lacks one of them."""
+    try:
+        frame = pl.read_csv(path, columns=list(columns.values()), infer_schema=False)
+    except (OSError, pl.exceptions.PolarsError):
+        return None
+    return frame.rename({header: name for name, header in columns.items()})
 
 
 def write_new_text(text: str, path: Path) -> None:

@@ -6,11 +6,12 @@ what is written where. ``run`` and ``check`` share ``load`` (read + validate).
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -415,6 +416,7 @@ def run(
         del loaded
         outputs = decide(ordered, settings.policy, timings)
         del ordered
+        outputs = with_history_hints(outputs, store)
         content = report.summary(outputs, files, settings)
         rejected, unmatched = not_applied(outputs, settings.headers)
         figures = guards.figures(content, settings.limits)
@@ -450,6 +452,37 @@ def run(
                 publish.discard(folder)
                 raise
     return RunResult(content, published.notes, rejected, unmatched, figures)
+
+
+def with_history_hints(outputs: rules.Outputs, store: publish.Store) -> rules.Outputs:
+    """The outputs with "removed by run NAME" as the hint of each unmatched cancellation
+    whose line a kept run of the output folder removed (read only when some is unmatched)."""
+    if outputs.unmatched_cancellations.height == 0 or not store.runs.is_dir():
+        return outputs
+    removals = []
+    try:
+        with publish.held_runs(store.target) as runs:
+            for run in runs:  # newest first
+                removed = _removed_lines(run.folder)
+                if removed is not None:
+                    removals.append(removed.with_columns(run=pl.lit(run.name)))
+    except OSError:
+        return outputs  # no kept runs to read: the hints stay as the rules made them
+    if not removals:
+        return outputs
+    hinted = rules.with_removal_hints(outputs.unmatched_cancellations, pl.concat(removals))
+    return replace(outputs, unmatched_cancellations=hinted)
+
+
+def _removed_lines(run: Path) -> pl.DataFrame | None:
+    """order_id and item_id of the lines a kept run removed, under its own headers (its
+    summary records them)."""
+    try:
+        columns = json.loads((run / contract.SUMMARY).read_bytes())["columns"][BATCH_ITEMS.name]
+    except (OSError, ValueError, KeyError, TypeError):
+        columns = {}
+    wanted = {name: columns.get(name, name) for name in (ORDER_ID, ITEM_ID)}
+    return csvio.read_columns(run / contract.REMOVED_ITEMS.name, wanted)
 
 
 def own_paths(settings: Settings) -> list[tuple[str, Path]]:

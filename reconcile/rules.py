@@ -630,6 +630,29 @@ def with_hints(
     ).drop(*found)
 
 
+def with_removal_hints(unmatched: pl.DataFrame, removals: pl.DataFrame) -> pl.DataFrame:
+    """``unmatched`` cancellations (contract names, then ``hint``) with "removed by run NAME"
+    as the hint of each whose line an earlier run removed: the exact reason no batch holds it.
+
+    ``removals`` holds ``run``, ``order_id`` and ``item_id`` of the lines earlier kept runs
+    removed, newest run first (the first that removed a line names it)."""
+    if unmatched.height == 0 or removals.height == 0:
+        return unmatched
+    latest = removals.unique(["order_id", "item_id"], keep="first", maintain_order=True)
+    keyed = unmatched.with_columns(
+        trimmed_id("order_id").alias(ORDER_KEY), trimmed_id("item_id").alias(ITEM_KEY)
+    ).join(
+        latest.rename({"order_id": ORDER_KEY, "item_id": ITEM_KEY}),
+        on=[ORDER_KEY, ITEM_KEY],
+        how="left",
+        maintain_order="left",
+    )
+    removed_by = pl.format("removed by run {}", "run")
+    return keyed.with_columns(
+        pl.when(pl.col("run").is_not_null()).then(removed_by).otherwise(pl.col(HINT)).alias(HINT)
+    ).select(unmatched.columns)
+
+
 def _known_order_hints(unknown: pl.Series, order_ids: pl.Series) -> pl.DataFrame:
     """order key -> hint, for the unknown orders one known order matches loosely."""
     typed = pl.DataFrame({ORDER_KEY: unknown}).with_columns(loose=loose_id(pl.col(ORDER_KEY)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from reconcile import pipeline, rules
 from reconcile.config import Options, resolve
 from reconcile.contract import BATCH_ITEMS, ORDERS
-from tests.conftest import CASES, EXAMPLE, snapshot, write_folder
+from tests.conftest import CASES, EXAMPLE, invoke, snapshot, write_folder
 
 
 def test_moving_rows_gives_what_copying_gives_and_empties_the_source() -> None:
@@ -207,3 +208,26 @@ def test_orders_written_as_read_are_quoted_where_the_cancelled_status_needs_it(
     assert as_written[ORDERS] == (frozenset() if "," in cancelled else {"order_id", "status"})
     pipeline.run(settings)
     assert (tmp_path / "out" / "orders.csv").read_text() == f"order_id,status\n{written}O2,Open\n"
+
+
+def test_an_unmatched_line_an_earlier_run_removed_names_that_run(tmp_path: Path) -> None:
+    """It hints "removed by run NAME" for a line cancellation whose line a kept run of the
+    output folder removed (the next night's list repeats yesterday's line), and reads no
+    run when nothing is unmatched."""
+    out = tmp_path / "out"
+    assert invoke("run", EXAMPLE, "--out", out, "-q").exit_code == 0
+    first = os.readlink(out).rsplit("/", 1)[-1]
+    night = write_folder(
+        tmp_path / "next",
+        {
+            **{
+                name: (out / name).read_bytes()
+                for name in ("orders.csv", "batches.csv", "batch_items.csv")
+            },
+            "cancellations.csv": "order_id,item_id\nO-0012, 000118\nO-0014,000999\n",
+        },
+    )
+    assert invoke("run", night, "--out", out, "-q").exit_code == 0
+    assert (out / "unmatched_cancellations.csv").read_text() == (
+        f"order_id,item_id,hint\nO-0012, 000118,removed by run {first}\nO-0014,000999,\n"
+    )
