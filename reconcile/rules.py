@@ -387,8 +387,14 @@ def apply_rules(sorted_inputs: SortedInputs, policy: Policy, take: TakeRows = ta
     batched_under = items.select("item_id", pl.col("order_id").alias("batched_order_id")).gather(
         item_named_lines
     )
-    judged = with_hints(
-        judge_cancellations(distinct_cancellations, named_orders, batched_under),
+    judged = judge_cancellations(distinct_cancellations, named_orders, batched_under)
+    # The hints are for people, and never change what is applied: they are found on a
+    # thread of their own while the rules go on (the lines' ids are selected now, before
+    # the lines move into the outputs).
+    hinting = ThreadPoolExecutor(max_workers=1)
+    hinted = hinting.submit(
+        with_hints,
+        judged,
         inputs.orders.get_column("order_id"),
         items.select("order_id", "item_id"),
     )
@@ -454,11 +460,11 @@ def apply_rules(sorted_inputs: SortedInputs, policy: Policy, take: TakeRows = ta
         ).gather(line_batch.gather(rows))
         return pl.concat([take_rows(items, rows), of_batch.select(facts)], how="horizontal")
 
-    with beside:
+    with beside, hinting:
         removed_items = with_batch_facts(removed_lines, "batch_status", "action")
         held_items = with_batch_facts(held_lines, "batch_status")
         kept_items = take(items, kept_in_order())
-        outcomes, orders = counting.result(), updating.result()
+        outcomes, orders, judged = counting.result(), updating.result(), hinted.result()
     outputs = Outputs(
         batch_items=kept_items,
         removed_items=removed_items,
@@ -659,11 +665,13 @@ def _known_order_hints(unknown: pl.Series, order_ids: pl.Series) -> pl.DataFrame
     wanted = typed.get_column("loose").filter(typed.get_column("loose") != "")
     if wanted.len() == 0:
         return typed.select(ORDER_KEY, pl.lit(None, pl.String).alias("__known_hint"))
-    # Only the orders that hold one of the wanted ids, case aside, are made loose: a pass
-    # over the orders' ids, not a rewrite of each.
-    candidates = order_ids.filter(
-        order_ids.str.contains_any(wanted.unique().to_list(), ascii_case_insensitive=True)
-    )
+    candidates = _numbered_candidates(wanted, order_ids)
+    if candidates is None:
+        # Only the orders that hold one of the wanted ids, case aside, are made loose: a
+        # pass over the orders' ids, not a rewrite of each.
+        candidates = order_ids.filter(
+            order_ids.str.contains_any(wanted.unique().to_list(), ascii_case_insensitive=True)
+        )
     known = (
         pl.DataFrame({"known": candidates})
         .with_columns(loose=loose_id(pl.col("known")))
@@ -674,6 +682,33 @@ def _known_order_hints(unknown: pl.Series, order_ids: pl.Series) -> pl.DataFrame
     return typed.join(known, on="loose", how="left").select(
         ORDER_KEY, pl.format("did you mean order {}?", "known").alias("__known_hint")
     )
+
+
+def _numbered_candidates(wanted: pl.Series, order_ids: pl.Series) -> pl.Series | None:
+    """The orders whose loose id is one of ``wanted``, found without making any order's id
+    loose, when the orders are numbered (one length, one head of letters and punctuation,
+    then digits: ``SHOP-00101865``): the one order whose loose id is digits ``K`` is then the
+    head and ``K`` padded with zeros, looked up exactly. None for orders of other shapes.
+    (Making 2.5M ids loose took 0.3-1 s; this, 0.1 s.)"""
+    length = one_length(order_ids)
+    if length is None:
+        return None
+    lowest, highest = str(order_ids.min()), str(order_ids.max())
+    shared = next(
+        (at for at, pair in enumerate(zip(lowest, highest, strict=False)) if pair[0] != pair[1]),
+        min(len(lowest), len(highest)),
+    )
+    head = lowest[:shared].rstrip("0123456789")
+    width = length - len(head.encode())
+    if width <= 0 or pl.select(loose_id(pl.lit(head))).item() != "":
+        return None
+    keys = [key for key in wanted.unique().to_list() if key.isascii() and key.isdigit()]
+    if len(keys) != wanted.n_unique() or numbers_after(order_ids, head) is None:
+        return None  # a key with letters, or tails that are not all digits: the long way
+    made = pl.Series(
+        [head + key.zfill(width) for key in keys if len(key) <= width], dtype=pl.String
+    )
+    return order_ids.filter(order_ids.is_in(made.implode()))  # (the few into the many)
 
 
 def _nearest_item_hints(unmatched: pl.DataFrame, batch_lines: pl.DataFrame) -> pl.DataFrame:
