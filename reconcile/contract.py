@@ -58,6 +58,7 @@ BATCH_STATUS = "batch_status"
 ACTION = "action"
 REASON = "reason"
 HINT = "hint"
+CANCELLED_BY = "cancelled_by"
 # Computed by the job.
 ITEM_COUNT = "item_count"
 OPEN_SLOTS = "open_slots"
@@ -72,6 +73,7 @@ JOB_COLUMNS = (
     ACTION,
     REASON,
     HINT,
+    CANCELLED_BY,
     ITEM_COUNT,
     OPEN_SLOTS,
     ITEMS_REMOVED,
@@ -118,7 +120,7 @@ BATCH_ITEMS = InputFile(
     "batch_items",
     (BATCH_ID, ORDER_ID, ITEM_ID),
     key=ITEM_ID,
-    reserved=(BATCH_STATUS, ACTION),
+    reserved=(BATCH_STATUS, ACTION, CANCELLED_BY),
 )
 CANCELLATIONS = InputFile(
     "cancellations.csv",

@@ -190,7 +190,17 @@ def load(
                 "with --config reconcile.toml).",
             )
         raise InputDataError(found, missing_files=missing_files, advice=advice)
-    cancellations = [table.frame for file, table in tables if file is CANCELLATIONS]
+    # each row with its file and line, for the removed and held lines' cancelled_by
+    cancellations = [
+        table.frame.with_columns(
+            pl.lit(table.label).alias(rules.SOURCE_FILE),
+            table.line_of(pl.Series(range(table.frame.height), dtype=pl.Int64)).alias(
+                rules.SOURCE_LINE
+            ),
+        )
+        for file, table in tables
+        if file is CANCELLATIONS
+    ]
     inputs = rules.Inputs(
         orders=single[ORDERS.name].frame,
         batches=single[BATCHES.name].frame,

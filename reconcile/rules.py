@@ -365,8 +365,15 @@ def apply_rules(sorted_inputs: SortedInputs, policy: Policy, take: TakeRows = ta
     inputs, line_batch = sorted_inputs.inputs, sorted_inputs.line_batch
     line_order = sorted_inputs.line_order
     items = inputs.batch_items
-    cancellations = with_match_keys(with_item_id(inputs.cancellations))
-    distinct_cancellations = cancellations.unique(maintain_order=True)
+    given = cancellation_columns(inputs.cancellations)
+    cancellations = with_match_keys(with_item_id(with_sources(inputs.cancellations)))
+    # Rows equal in every column the files give are one cancellation: the first read, by
+    # file order then row, stands for them (and is the one cancelled_by names).
+    distinct_cancellations = cancellations.unique(
+        [*given, *(["item_id"] if "item_id" not in given else [])],
+        keep="first",
+        maintain_order=True,
+    )
     # Cancellations are few and orders many: one pass over the orders finds the rows the
     # cancellations name, for judging them and for updating the orders; one over the
     # lines finds those whose item a cancellation names.
@@ -460,9 +467,14 @@ def apply_rules(sorted_inputs: SortedInputs, policy: Policy, take: TakeRows = ta
         ).gather(line_batch.gather(rows))
         return pl.concat([take_rows(items, rows), of_batch.select(facts)], how="horizontal")
 
+    def cancelled_by(lines: pl.DataFrame) -> pl.DataFrame:
+        """``lines`` (in output order) with the first cancellation row, by file order then
+        row, that matches each: by its order (whole-order) or its item (line)."""
+        return lines.with_columns(first_matching(applied, lines).alias(CANCELLED_BY))
+
     with beside, hinting:
-        removed_items = with_batch_facts(removed_lines, "batch_status", "action")
-        held_items = with_batch_facts(held_lines, "batch_status")
+        removed_items = cancelled_by(with_batch_facts(removed_lines, "batch_status", "action"))
+        held_items = cancelled_by(with_batch_facts(held_lines, "batch_status"))
         kept_items = take(items, kept_in_order())
         outcomes, orders, judged = counting.result(), updating.result(), hinted.result()
     outputs = Outputs(
@@ -481,8 +493,8 @@ def apply_rules(sorted_inputs: SortedInputs, policy: Policy, take: TakeRows = ta
             "batch_id", pl.col("canonical_status").alias("previous_status"), "items_removed"
         ),
         orders=orders,
-        rejected_cancellations=rejected_rows(judged, inputs.cancellations.columns),
-        unmatched_cancellations=unmatched_rows(judged, inputs.cancellations.columns),
+        rejected_cancellations=rejected_rows(judged, given),
+        unmatched_cancellations=unmatched_rows(judged, given),
         batch_outcomes=outcomes,
     )
     policy_order = policy_table(policy).select("canonical_status").with_row_index("order")
@@ -511,6 +523,55 @@ def with_item_id(cancellations: pl.DataFrame) -> pl.DataFrame:
     if "item_id" in cancellations.columns:
         return cancellations
     return cancellations.with_columns(item_id=pl.lit(None, pl.String))
+
+
+# Where each cancellation row comes from, carried beside the files' own columns: the
+# file's name as problems show it, and the line its record starts on (header = 1).
+SOURCE_FILE = "__source_file"
+SOURCE_LINE = "__source_line"
+CANCELLED_BY = contract.CANCELLED_BY
+
+
+def cancellation_columns(cancellations: pl.DataFrame) -> list[str]:
+    """The columns the cancellation files give (not the job's own)."""
+    return [name for name in cancellations.columns if name not in (SOURCE_FILE, SOURCE_LINE)]
+
+
+def with_sources(cancellations: pl.DataFrame) -> pl.DataFrame:
+    """Cancellations with their source file and line: as the pipeline read them, or, for
+    rows given without (tests, library callers), one ``cancellations.csv`` in row order."""
+    if SOURCE_FILE in cancellations.columns:
+        return cancellations
+    return cancellations.with_columns(
+        pl.lit(contract.CANCELLATIONS.name).alias(SOURCE_FILE),
+        pl.int_range(2, pl.len() + 2, dtype=pl.Int64).alias(SOURCE_LINE),
+    )
+
+
+def first_matching(applied: pl.DataFrame, lines: pl.DataFrame) -> pl.Series:
+    """For each of ``lines`` (order_id, item_id), ``FILE:ROW`` of the first applied
+    cancellation, in reading order, that cancels it: a whole-order one of its order, or a
+    line one of its item. ``applied`` are distinct applied rows in reading order."""
+    ranked = applied.with_row_index("__rank")
+    first_of = {
+        key: ranked.filter(condition)
+        .group_by(key_column)
+        .agg(pl.col("__rank").min())
+        .rename({key_column: key, "__rank": f"__rank_{key}"})
+        for key, key_column, condition in (
+            ("order_id", ORDER_KEY, pl.col(ITEM_KEY).is_null()),
+            ("item_id", ITEM_KEY, pl.col(ITEM_KEY).is_not_null()),
+        )
+    }
+    rank = (
+        lines.select("order_id", "item_id")
+        .join(first_of["order_id"], on="order_id", how="left", maintain_order="left")
+        .join(first_of["item_id"], on="item_id", how="left", maintain_order="left")
+        .select(pl.min_horizontal("__rank_order_id", "__rank_item_id"))
+        .to_series()
+    )
+    source = ranked.select(pl.format("{}:{}", SOURCE_FILE, SOURCE_LINE)).to_series()
+    return source.gather(rank)
 
 
 # The ids a cancellation is matched by: its order_id and item_id trimmed of White_Space, as

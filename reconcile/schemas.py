@@ -361,11 +361,14 @@ OUTPUT_SCHEMAS: Mapping[str, pa.DataFrameSchema] = {
         {
             **_columns("batch_id", "order_id", "item_id", "batch_status"),
             "action": pa.Column(pl.String, pa.Check.isin(list(REMOVING_ACTIONS))),
+            # every removed line was removed by some cancellation
+            contract.CANCELLED_BY: pa.Column(pl.String),
         },
         strict=False,
     ),
     contract.HELD_ITEMS.name: pa.DataFrameSchema(
-        _columns("batch_id", "order_id", "item_id", "batch_status"), strict=False
+        _columns("batch_id", "order_id", "item_id", "batch_status", contract.CANCELLED_BY),
+        strict=False,
     ),
     contract.KEPT_ITEMS.name: pa.DataFrameSchema(
         _columns("batch_id", "order_id", "item_id"), strict=False

@@ -507,7 +507,7 @@ def test_a_nul_byte_and_a_1mb_field_are_carried_through(tmp_path: Path) -> None:
     kept = (tmp_path / "out" / "batch_items.csv").read_text()
     removed = (tmp_path / "out" / "removed_items.csv").read_text()  # the base night cancels O1
     assert f"B1,O2,I3,{big}\n" in kept
-    assert "B1,O1,I1,Post\x00er,Filling,refill\n" in removed
+    assert "B1,O1,I1,Post\x00er,Filling,refill,cancellations.csv:2\n" in removed
 
 
 def test_a_run_on_a_terminal_shows_each_stage_as_it_starts(

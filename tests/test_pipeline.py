@@ -93,7 +93,7 @@ def test_cells_kept_as_written_give_the_outputs_decoded_cells_give(tmp_path: Pat
         b'batch_id,order_id,item_id,description\nB1,O2,I2,"Vinyl 7"" sleeve"\nB1,O2,I3,Mug\n'
     )
     assert outputs["minimal"]["removed_items.csv"].endswith(
-        b'B1,O1,I1,"Poster 12"" x 18""",Filling,refill\n'
+        b'B1,O1,I1,"Poster 12"" x 18""",Filling,refill,cancellations.csv:2\n'
     )
 
 

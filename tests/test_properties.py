@@ -223,12 +223,63 @@ def test_running_again_on_its_own_outputs_changes_nothing(night: Night) -> None:
 
 @given(night=nights(), seed=st.integers(0, 2**32 - 1), line_end=st.sampled_from(["\n", "\r\n"]))
 def test_shuffled_rows_give_byte_identical_outputs(night: Night, seed: int, line_end: str) -> None:
-    """Shuffling the rows of every input (and CRLF line ends) changes no output byte."""
+    """Shuffling the rows of every input (and CRLF line ends) changes no output byte but
+    the cancelled_by column, which names a row of the cancellation file by its place:
+    shuffling the orders, batches and lines alone changes nothing at all."""
     with tempfile.TemporaryDirectory() as temp:
         folder = Path(temp)
         plain = run_night(night.files(), folder, "plain")
-        shuffled = run_night(night.files(random.Random(seed), line_end), folder, "shuffled")
-        assert without_summary(plain) == without_summary(shuffled)
+        order = random.Random(seed)
+        shuffled = run_night(night.files(order, line_end), folder, "shuffled")
+        assert without_cancelled_by(plain) == without_cancelled_by(shuffled)
+        exports = night.files(random.Random(seed), line_end)
+        exports["cancellations.csv"] = night.files(line_end=line_end)["cancellations.csv"]
+        assert without_summary(run_night(exports, folder, "exports")) == without_summary(plain)
+
+
+def without_cancelled_by(folder: Path) -> dict[str, object]:
+    """The outputs but summary.json, with the removed and held lines' cancelled_by left out."""
+    files: dict[str, object] = dict(without_summary(folder))
+    for name in ("removed_items.csv", "held_items.csv"):
+        files[name] = pl.read_csv(folder / name, infer_schema=False).drop("cancelled_by").rows()
+    return files
+
+
+@given(night=nights())
+def test_cancelled_by_names_the_first_row_that_matches(night: Night) -> None:
+    """Every removed or held line's cancelled_by names a cancellation row (FILE:ROW, the
+    header being row 1) that matches it, and no row read before it matches it."""
+    with tempfile.TemporaryDirectory() as temp:
+        folder = Path(temp)
+        out = run_night(night.files(), folder, "a")
+        rows = [(trim(order_id), trim(item_id)) for order_id, item_id, _ in night.cancellations]
+        lines_at = _record_lines(night.files()["cancellations.csv"])
+        for name in ("removed_items.csv", "held_items.csv"):
+            for line in pl.read_csv(out / name, infer_schema=False).iter_rows(named=True):
+                file, _, row = line["cancelled_by"].rpartition(":")
+                assert file == "cancellations.csv"
+                at = lines_at.index(int(row))
+
+                def matches(cancellation: tuple[str, str], line: dict[str, str] = line) -> bool:
+                    order_id, item_id = cancellation
+                    return order_id == (line["order_id"] or "") and item_id in (
+                        "",
+                        line["item_id"] or "",
+                    )
+
+                assert matches(rows[at]), (line, rows[at])
+                assert not any(matches(earlier) for earlier in rows[:at]), line
+
+
+def _record_lines(text: str) -> list[int]:
+    """The line each data record of a CSV text starts on (header = line 1)."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    next(reader)
+    starts, line = [], reader.line_num + 1
+    for _ in reader:
+        starts.append(line)
+        line = reader.line_num + 1
+    return starts
 
 
 @given(night=nights(), quoting=st.sampled_from(QUOTING_STYLES[1:]))

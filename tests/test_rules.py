@@ -66,8 +66,8 @@ def test_filling_removes_cancelled_lines_and_frees_slots() -> None:
     out = run(night(["B1,Filling,5"], ["B1,O1,I1", "B1,O2,I2", "B1,O2,I3"], ["O2,"]))
     assert rows(out.batch_items) == [("B1", "O1", "I1")]
     assert rows(out.removed_items) == [
-        ("B1", "O2", "I2", "Filling", "refill"),
-        ("B1", "O2", "I3", "Filling", "refill"),
+        ("B1", "O2", "I2", "Filling", "refill", "cancellations.csv:2"),
+        ("B1", "O2", "I3", "Filling", "refill", "cancellations.csv:2"),
     ]
     assert rows(out.batches) == [("B1", "Filling", "5", 1, 4)]
     assert out.regeneration_queue.height == 0
@@ -86,7 +86,7 @@ def test_in_production_holds_cancelled_lines() -> None:
     """It leaves an In Production batch alone and reports its cancelled lines as held."""
     out = run(night(["B1,In Production,3"], ["B1,O1,I1", "B1,O2,I2"], ["O2,"]))
     assert rows(out.batch_items) == [("B1", "O1", "I1"), ("B1", "O2", "I2")]
-    assert rows(out.held_items) == [("B1", "O2", "I2", "In Production")]
+    assert rows(out.held_items) == [("B1", "O2", "I2", "In Production", "cancellations.csv:2")]
     assert out.removed_items.height == 0
     assert rows(out.batches) == [("B1", "In Production", "3", 2, 0)]
 
@@ -106,7 +106,7 @@ def test_in_production_holds_cancelled_lines() -> None:
 def test_other_listed_statuses_hold(status: str) -> None:
     """It holds the lines of every listed status without a documented rule."""
     out = run(night([f"B1,{status},3"], ["B1,O1,I1"], ["O1,"]))
-    assert rows(out.held_items) == [("B1", "O1", "I1", status)]
+    assert rows(out.held_items) == [("B1", "O1", "I1", status, "cancellations.csv:2")]
     assert out.batch_items.height == 1
 
 
@@ -146,7 +146,9 @@ def test_whole_order_cancellation_sets_order_cancelled_even_when_held() -> None:
 def test_line_cancellation_removes_one_line_and_leaves_the_order_status() -> None:
     """It removes only the named line and keeps the order's status."""
     out = run(night(["B1,Filling,3"], ["B1,O1,I1", "B1,O1,I2"], ["O1,I2"]))
-    assert rows(out.removed_items) == [("B1", "O1", "I2", "Filling", "refill")]
+    assert rows(out.removed_items) == [
+        ("B1", "O1", "I2", "Filling", "refill", "cancellations.csv:2")
+    ]
     assert rows(out.orders) == [("O1", "Open")]
 
 
@@ -545,3 +547,20 @@ def test_ids_trimmed_counts_the_typed_values_trimming_changed() -> None:
     """It counts each order_id and item_id value with White_Space at either end."""
     typed = frame("order_id,item_id,note", "O1 ,, x ", "O2,\tI2,", "O3,I3,")
     assert ids_trimmed(typed) == 2
+
+
+def test_cancelled_by_names_the_first_matching_row_in_reading_order() -> None:
+    """It names, for each removed or held line, the first cancellation row by file order
+    then row that matches it, whole-order or line, the repeated rows as their first."""
+    inputs = night(
+        ["B1,Filling,5", "B2,In Production,5"],
+        ["B1,O1,I1", "B1,O1,I2", "B2,O2,I3", "B1,O3,I4"],
+        ["O3,I4", "O1,I2", "O1,", "O2,", "O1,I2", "O3,"],
+    )
+    out = reconcile(inputs, default_policy())
+    assert [(row[2], row[-1]) for row in rows(out.removed_items)] == [
+        ("I1", "cancellations.csv:4"),
+        ("I2", "cancellations.csv:3"),
+        ("I4", "cancellations.csv:2"),
+    ]
+    assert [(row[2], row[-1]) for row in rows(out.held_items)] == [("I3", "cancellations.csv:5")]
