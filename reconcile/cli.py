@@ -435,6 +435,59 @@ def diff(
 
 @cli.command()
 @click.argument("out", type=PATH)
+@click.option("--order", "orders", metavar="ID", multiple=True, help="An order; repeatable.")
+@click.option("--item", "items", metavar="ID", multiple=True, help="A line (item_id); repeatable.")
+@click.option("--batch", "batches", metavar="ID", multiple=True, help="A batch; repeatable.")
+@click.option(
+    "--all", "every_run", is_flag=True, help="Every kept run, newest first, not only the current."
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for a person, json for tools.",
+)
+def explain(
+    out: Path,
+    orders: tuple[str, ...],
+    items: tuple[str, ...],
+    batches: tuple[str, ...],
+    every_run: bool,
+    output_format: str,
+) -> None:
+    """What a run did to an order, a line or a batch.
+
+    For an order: its status after the run, each of its lines with batch, batch
+    status, action and outcome (kept, removed, held) and the cancellation that
+    did it (cancelled_by), and its cancellations that did not apply, with
+    reason and hint. For a batch: its status before and after, the lines removed
+    and held, whether queued or archived, its open slots. For a line: its story
+    as above. Ids are trimmed, as a cancellation's are. Exit status like diff:
+    0 every id found, 1 some id found nowhere (saying where it looked), 2
+    trouble.
+
+    Example:
+
+    \b
+        reconcile run fixtures/example --out out/example -q
+        reconcile explain out/example --order O-0009 --batch B-1003
+    """
+    with _errors_to_exit(False, None):
+        from reconcile import explain as explainer
+
+        asked = explainer.Asked.of(orders, items, batches)
+        if not asked:
+            raise click.UsageError("give at least one --order, --item or --batch ID")
+        explanation = explainer.explain(out, asked, every_run)
+        render = explainer.json_report if output_format == "json" else explainer.text_report
+        click.echo(render(explanation), nl=False)
+        sys.exit(EXIT_SAME if explanation.found else EXIT_DIFFERENT)
+
+
+@cli.command()
+@click.argument("out", type=PATH)
 @click.option(
     "--format",
     "output_format",

@@ -43,7 +43,14 @@ def test_the_bulk_cancellation_walkthrough_is_real(
     shutil.copytree(ROOT / "fixtures", tmp_path / "fixtures")
     monkeypatch.chdir(tmp_path)
     steps = transcript("bulk-cancellation")
-    assert [command.split()[1] for command, _ in steps] == ["run", "run", "run", "diff", "runs"]
+    assert [command.split()[1] for command, _ in steps] == [
+        "run",
+        "run",
+        "run",
+        "diff",
+        "runs",
+        "explain",
+    ]
     for command, shown in steps:
         result = invoke(*shlex.split(command)[1:])
         assert result.exit_code in ((0, 1) if " diff " in f" {command} " else (0,)), command
