@@ -139,6 +139,18 @@ def guard_rail_options(command: F) -> F:
     return command
 
 
+def format_option(formats: list[str], help: str) -> Callable[[F], F]:
+    """``--format``: text (the default, for a person) or another of ``formats``."""
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(formats),
+        default="text",
+        show_default=True,
+        help=help,
+    )
+
+
 def limit_option(help: str) -> Callable[[F], F]:
     """``--limit N``: how many rows of each kind a command shows (0: all)."""
     return click.option(
@@ -180,14 +192,7 @@ def cli() -> None:
 @click.option(
     "--timings", is_flag=True, help="Print the wall and CPU time of each stage on stderr."
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="json prints the run summary (as summary.json) on stdout.",
-)
+@format_option(["text", "json"], "json prints the run summary (as summary.json) on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on success (for cron).")
 @limit_option("With --dry-run: the rejected and unmatched rows shown, each kind; 0 shows all.")
 @guard_rail_options
@@ -301,13 +306,8 @@ def _say_after_publishing(text: str, *, nl: bool = True, err: bool = False) -> N
 
 @cli.command()
 @input_options
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="json prints the report, and the summary a run would produce, for tooling.",
+@format_option(
+    ["text", "json"], "json prints the report, and the summary a run would produce, for tooling."
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing when the input is valid.")
 @limit_option("The cancellations a run would reject or leave unmatched shown, each kind; 0: all.")
@@ -381,13 +381,9 @@ def check(
 @cli.command()
 @click.argument("old_dir", type=PATH)
 @click.argument("new_dir", type=PATH, required=False)
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "markdown", "json"]),
-    default="text",
-    show_default=True,
-    help="text (for a terminal), markdown (tables for a review), json (everything).",
+@format_option(
+    ["text", "markdown", "json"],
+    "text (for a terminal), markdown (tables for a review), json (everything).",
 )
 @click.option("--file", "only", metavar="NAME", help="Compare only this output, e.g. batches.csv.")
 @limit_option("Rows shown per section in text and markdown; 0 shows all.")
@@ -441,14 +437,7 @@ def diff(
 @click.option(
     "--all", "every_run", is_flag=True, help="Every kept run, newest first, not only the current."
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for a person, json for tools.",
-)
+@format_option(["text", "json"], "text for a person, json for tools.")
 def explain(
     out: Path,
     orders: tuple[str, ...],
@@ -488,14 +477,7 @@ def explain(
 
 @cli.command()
 @click.argument("out", type=PATH)
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help='json prints {"runs": [{"name", "current", "summary"}, ...]}.',
-)
+@format_option(["text", "json"], 'json prints {"runs": [{"name", "current", "summary"}, ...]}.')
 def runs(out: Path, output_format: str) -> None:
     """List the kept runs of an output folder, newest first.
 

@@ -582,7 +582,7 @@ def json_report(comparison: Comparison, limit: int = 0) -> str:
 def compare_out(out: Path, only: str | None = None) -> Comparison:
     """The run before the current one of output folder ``out`` against the current one, each
     named by its run's name; both are held against pruning while they are read."""
-    with _held(out, lambda runs: list(previous_and_current(runs, out))) as (previous, current):
+    with held(out, lambda runs: list(previous_and_current(runs, out))) as (previous, current):
         return Comparison(
             previous.name, current.name, compare_folders(previous.folder, current.folder, only)
         )
@@ -615,7 +615,7 @@ def run_summaries(out: Path) -> list[tuple[Run, dict[str, Any] | None]]:
     """Every kept run of ``out``, newest first, with its summary (None if it has none: a
     folder taken over, say), read while the runs are held against pruning."""
     listed = []
-    with _held(out) as runs:
+    with held(out) as runs:
         for run in runs:
             try:
                 summary = json.loads((run.folder / SUMMARY).read_bytes())
@@ -626,7 +626,9 @@ def run_summaries(out: Path) -> list[tuple[Run, dict[str, Any] | None]]:
 
 
 @contextmanager
-def _held(out: Path, chosen: Callable[[list[Run]], list[Run]] = list) -> Iterator[list[Run]]:
+def held(out: Path, chosen: Callable[[list[Run]], list[Run]] = list) -> Iterator[list[Run]]:
+    """``publish.held_runs``, its failures as ``DiffError`` (exit 2), for the commands that
+    read runs (diff, runs, explain)."""
     try:
         with held_runs(out, chosen) as runs:
             yield runs

@@ -90,8 +90,8 @@ class LockedError(ReconcileError):
 
 
 class DiffError(ReconcileError):
-    """``diff`` cannot compare: a folder is missing or a file cannot be read. Like diff(1),
-    it exits 2 (which is also the usage status)."""
+    """A reader of runs (``diff``, ``runs``, ``explain``) cannot read: a folder is missing or a
+    file cannot be read. Like diff(1), it exits 2 (which is also the usage status)."""
 
     exit_code = EXIT_USAGE
 

@@ -9,8 +9,8 @@ for, side by side, so that a 5M-line run is never loaded whole to answer for one
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,14 +19,9 @@ import polars as pl
 
 from reconcile import contract
 from reconcile.contract import WHITE_SPACE, trim
-from reconcile.errors import EXIT_USAGE, ReconcileError
-from reconcile.publish import Run, held_runs
-
-
-class ExplainError(ReconcileError):
-    """``explain`` cannot read the output folder or a run's file (exit 2, like ``diff``)."""
-
-    exit_code = EXIT_USAGE
+from reconcile.diff import held
+from reconcile.errors import DiffError
+from reconcile.publish import Run
 
 
 @dataclass(frozen=True)
@@ -94,18 +89,11 @@ def explain(out: Path, asked: Asked, every_run: bool = False) -> Explanation:
     )
 
 
-@contextmanager
-def _held(out: Path, every_run: bool) -> Iterator[list[Run]]:
+def _held(out: Path, every_run: bool) -> AbstractContextManager[list[Run]]:
     def chosen(runs: list[Run]) -> list[Run]:
         return runs if every_run else [run for run in runs if run.current]
 
-    try:
-        with held_runs(out, chosen) as runs:
-            yield runs
-    except FileNotFoundError as error:
-        raise ExplainError(str(error)) from None
-    except OSError as error:
-        raise ExplainError(f"cannot list the runs of {out}: {error.strerror or error}") from None
+    return held(out, chosen)
 
 
 # ---- one run -------------------------------------------------------------------------
@@ -201,7 +189,7 @@ def _collected(run: Run, scans: Mapping[str, pl.LazyFrame]) -> dict[str, pl.Data
     try:
         found = pl.collect_all(list(scans.values()), engine="streaming")
     except (OSError, pl.exceptions.PolarsError) as error:
-        raise ExplainError(f"cannot read the run {run.folder}: {error}") from None
+        raise DiffError(f"cannot read the run {run.folder}: {error}") from None
     return dict(zip(scans, found, strict=True))
 
 
