@@ -19,9 +19,7 @@ import click
 from reconcile import __version__
 from reconcile.contract import BATCH_ITEMS, BATCHES, ORDERS
 from reconcile.errors import (
-    EXIT_DATAERR,
     EXIT_DIFFERENT,
-    EXIT_NOINPUT,
     EXIT_SAME,
     EXIT_SOFTWARE,
     EXIT_USAGE,
@@ -31,7 +29,7 @@ from reconcile.errors import (
 )
 
 if TYPE_CHECKING:
-    from reconcile.config import Settings
+    from reconcile.api import RunSummary
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -237,50 +235,61 @@ def run(
         reconcile run fixtures/example --out out/example --policy fixtures/policy.example.toml
         reconcile run --config fixtures/kornit-x/reconcile.toml --quiet
     """
-    with _errors_to_exit(debug, report_file):
-        from reconcile import pipeline, report
+    with _errors_to_exit(debug):
+        from reconcile import api, pipeline, report
 
-        settings = _settings(
-            input_dir,
-            config_file,
-            {"orders": orders, "batches": batches, "batch_items": batch_items},
-            cancellations,
-            extra_cancellations,
-            policy_file,
-            ready_file,
-            max_age,
-            out=out,
-            keep=keep,
-            wait=wait_seconds,
-            limits={key: value for key, value in limits.items() if value is not None},
-        )
         stage_times = pipeline.Timings(
             progress=_show_stage if not quiet and _stderr_is_terminal() else None
         )
         try:
-            result = pipeline.run(
-                settings,
+            summary = api.run(
+                input_dir,
                 dry_run=dry_run,
-                timings=stage_times,
-                report_file=report_file,
                 allow_over_limits=allow_over_limits,
+                report=report_file,
+                timings=stage_times,
+                out=out,
+                keep=keep,
+                wait=wait_seconds,
+                limits={key: value for key, value in limits.items() if value is not None},
+                **_input_options(
+                    config_file,
+                    orders,
+                    batches,
+                    batch_items,
+                    cancellations,
+                    extra_cancellations,
+                    policy_file,
+                    ready_file,
+                    max_age,
+                ),
             )
         finally:
             if timings:
                 _print_timings(stage_times.seconds, stage_times.cpu_seconds)
         # OUT shows the new run from here on: nothing below may turn that into a failure.
-        for note in result.notes:
+        for note in summary.notes:
             _say_after_publishing(f"reconcile: warning: {note}", err=True)
         if output_format == "json":
-            _say_after_publishing(report.summary_json(result.summary), nl=False)
+            _say_after_publishing(report.summary_json(summary.content), nl=False)
         elif not quiet:
-            where = None if dry_run else str(settings.out)
-            text = report.human_summary(result.summary, where=where)
-            if dry_run and result.figures:
-                text += "\nlimits:\n" + "\n".join(f"  {f.line()}" for f in result.figures)
-            if dry_run and (result.rejected.height or result.unmatched.height):
-                text += "\n" + report.not_applied(result.rejected, result.unmatched, limit)
+            where = str(summary.out) if summary.out is not None else None
+            text = report.human_summary(summary.content, where=where)
+            if dry_run and summary.figures:
+                text += "\nlimits:\n" + "\n".join(f"  {f.line()}" for f in summary.figures)
+            if dry_run:
+                text += _not_applied(summary, limit)
             _say_after_publishing(text)
+
+
+def _not_applied(summary: RunSummary, limit: int) -> str:
+    """The cancellations that did not apply, after a blank-less newline; "" when none."""
+    from reconcile import report
+
+    rejected, unmatched = summary.rejected, summary.unmatched
+    if rejected is None or unmatched is None or not (rejected.height or unmatched.height):
+        return ""
+    return "\n" + report.not_applied(rejected, unmatched, limit)
 
 
 def _say_after_publishing(text: str, *, nl: bool = True, err: bool = False) -> None:
@@ -340,42 +349,38 @@ def check(
         reconcile check fixtures/example
         reconcile check --config fixtures/kornit-x/reconcile.toml --format json
     """
-    with _errors_to_exit(debug, None):
-        from reconcile import pipeline, report
+    with _errors_to_exit(debug):
+        from reconcile import api, report
 
-        settings = _settings(
+        checked = api.check(
             input_dir,
-            config_file,
-            {"orders": orders, "batches": batches, "batch_items": batch_items},
-            cancellations,
-            extra_cancellations,
-            policy_file,
-            ready_file,
-            max_age,
+            report=report_file,
+            **_input_options(
+                config_file,
+                orders,
+                batches,
+                batch_items,
+                cancellations,
+                extra_cancellations,
+                policy_file,
+                ready_file,
+                max_age,
+            ),
         )
-        result = pipeline.check(settings, report_file)
-        if report_file is not None:
-            pipeline.write_report(result.problems, report_file)
+        summary = checked.summary
         if output_format == "json":
-            click.echo(report.report_json(result.problems, result.summary), nl=False)
-        elif result.problems.height:
-            error = result.error
-            click.echo(
-                report.human_report(
-                    result.problems,
-                    error.fixes if error else None,
-                    error.advice if error else (),
-                )
-            )
+            content = summary.content if summary is not None else None
+            click.echo(report.report_json(checked.problems, content), nl=False)
+        elif not checked.valid:
+            error = checked.error
+            fixes = getattr(error, "fixes", None)
+            advice = getattr(error, "advice", ())
+            click.echo(report.human_report(checked.problems, fixes, advice))
         elif not quiet:
             click.echo("the input is valid")
-            if result.rejected.height or result.unmatched.height:
-                click.echo(
-                    "but a run would not apply these cancellations:\n"
-                    + report.not_applied(result.rejected, result.unmatched, limit)
-                )
-        if result.problems.height:
-            sys.exit(EXIT_NOINPUT if result.missing_files else EXIT_DATAERR)
+            if summary is not None and (not_applied := _not_applied(summary, limit)):
+                click.echo("but a run would not apply these cancellations:" + not_applied)
+        sys.exit(checked.exit_code)
 
 
 @cli.command()
@@ -413,13 +418,11 @@ def diff(
         reconcile run fixtures/example --out out/example -q --policy fixtures/policy.example.toml
         reconcile diff out/example --file batches.csv
     """
-    with _errors_to_exit(debug, None):
-        from reconcile import diff as differ
+    with _errors_to_exit(debug):
+        from reconcile import api
+        from reconcile import compare as differ
 
-        if new_dir is None:
-            comparison = differ.compare_out(old_dir, only)
-        else:
-            comparison = differ.compare_paths(old_dir, new_dir, only)
+        comparison = api.diff(old_dir, new_dir, only=only)
         render = {
             "text": differ.text_report,
             "markdown": differ.markdown_report,
@@ -463,13 +466,15 @@ def explain(
         reconcile run fixtures/example --out out/example -q
         reconcile explain out/example --order O-0009 --batch B-1003
     """
-    with _errors_to_exit(False, None):
-        from reconcile import explain as explainer
+    with _errors_to_exit():
+        from reconcile import api
+        from reconcile import explanation as explainer
 
-        asked = explainer.Asked.of(orders, items, batches)
-        if not asked:
+        if not (orders or items or batches):
             raise click.UsageError("give at least one --order, --item or --batch ID")
-        explanation = explainer.explain(out, asked, every_run)
+        explanation = api.explain(
+            out, orders=orders, items=items, batches=batches, every_run=every_run
+        )
         render = explainer.json_report if output_format == "json" else explainer.text_report
         click.echo(render(explanation), nl=False)
         sys.exit(EXIT_SAME if explanation.found else EXIT_DIFFERENT)
@@ -492,9 +497,9 @@ def runs(out: Path, output_format: str) -> None:
         reconcile run fixtures/example --out out/example -q
         reconcile runs out/example
     """
-    with _errors_to_exit(False, None):
+    with _errors_to_exit():
         from reconcile import report
-        from reconcile.diff import run_summaries
+        from reconcile.compare import run_summaries
 
         listed = run_summaries(out)
         if output_format == "json":
@@ -526,7 +531,7 @@ def init(input_dir: Path | None, output_file: Path) -> None:
     \b
         reconcile init fixtures/plain-english --output out/plain-english.toml
     """
-    with _errors_to_exit(False, None):
+    with _errors_to_exit():
         from reconcile import config, csvio
         from reconcile.errors import MissingInputError
         from reconcile.publish import run_store_holding
@@ -591,7 +596,7 @@ def synth(output_dir: Path, lines: int, seed: int, force: bool) -> None:
         reconcile synth out/night --lines 10000 --seed 7
         reconcile run out/night --out out/night-run
     """
-    with _errors_to_exit(False, None):
+    with _errors_to_exit():
         from reconcile.publish import check_new_folder
         from reconcile.synth import generate
 
@@ -612,40 +617,29 @@ def _no_problems() -> Any:
     return empty_problems()
 
 
-def _settings(
-    input_dir: Path | None,
+def _input_options(
     config_file: Path | None,
-    files: dict[str, Path | None],
+    orders: Path | None,
+    batches: Path | None,
+    batch_items: Path | None,
     cancellations: tuple[Path, ...],
     extra_cancellations: tuple[Path, ...],
     policy_file: Path | None,
     ready_file: str | None,
     max_age: str | None,
-    *,
-    out: Path | None = None,
-    keep: int | None = None,
-    wait: float | None = None,
-    limits: dict[str, str] | None = None,
-) -> Settings:
-    """What run and check were given, over the configuration file, over the defaults."""
-    from reconcile.config import Options, config_path, resolve
-
-    return resolve(
-        Options(
-            input_dir=input_dir,
-            files=files,
-            cancellations=cancellations,
-            extra_cancellations=extra_cancellations,
-            policy_file=policy_file,
-            ready_file=ready_file,
-            config_file=config_path(config_file),
-            out=out,
-            keep=keep,
-            wait=wait,
-            max_age=max_age,
-            limits=limits or {},
-        )
-    )
+) -> dict[str, Any]:
+    """What run and check share, as ``reconcile.api.settings`` takes it."""
+    return {
+        "config": config_file,
+        "orders": orders,
+        "batches": batches,
+        "batch_items": batch_items,
+        "cancellations": cancellations,
+        "extra_cancellations": extra_cancellations,
+        "policy": policy_file,
+        "ready_file": ready_file,
+        "max_age": max_age,
+    }
 
 
 def _stderr_is_terminal() -> bool:
@@ -669,19 +663,14 @@ def _print_timings(seconds: dict[str, float], cpu_seconds: dict[str, float]) -> 
 
 
 @contextmanager
-def _errors_to_exit(debug: bool, report_file: Path | None) -> Iterator[None]:
+def _errors_to_exit(debug: bool = False) -> Iterator[None]:
     """Turn every failure into one message on stderr and the contract's exit status."""
     try:
         yield
     except InputDataError as error:
-        from reconcile import pipeline, report
+        from reconcile import report
 
         click.echo(report.human_report(error.problems, error.fixes, error.advice), err=True)
-        if report_file is not None:
-            try:
-                pipeline.write_report(error.problems, report_file)
-            except OutputError as unwritten:
-                click.echo(f"reconcile: {unwritten}", err=True)
         sys.exit(error.exit_code)
     except ReconcileError as error:
         click.echo(f"reconcile: {error}", err=True)

@@ -577,7 +577,7 @@ def test_diff_and_runs_never_see_a_run_pruned_while_they_read(tmp_path: Path) ->
     """While 40 runs publish the same night at --keep 1, every ``diff OUT`` finds the two
     runs identical and every ``runs OUT`` reads every run's summary (at --keep 1, 24 of 25
     diffs saw their previous run deleted mid-read and reported false differences)."""
-    from reconcile import diff as differ
+    from reconcile import compare as differ
 
     night = tmp_path / "night"
     generate(night, 20_000, seed=3)

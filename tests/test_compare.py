@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconcile import diff
+from reconcile import compare as diff
 from reconcile.contract import INPUTS
 from tests.conftest import EXAMPLE, GOLDEN, ROOT, invoke
 

@@ -18,8 +18,8 @@ from typing import Any
 import polars as pl
 
 from reconcile import contract
+from reconcile.compare import held
 from reconcile.contract import WHITE_SPACE, trim
-from reconcile.diff import held
 from reconcile.errors import DiffError
 from reconcile.publish import Run
 

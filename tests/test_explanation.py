@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from hypothesis import given
 
-from reconcile import explain
+from reconcile import explanation as explain
 from tests.conftest import EXAMPLE, ROOT, invoke
 from tests.test_properties import Night, nights, run_night
 
