@@ -20,6 +20,7 @@ run: $(STAMP)
 ## Install, lint, type-check and run every test.
 test: $(STAMP)
 	$(BIN)/ruff check reconcile tests
+	$(BIN)/ruff format --check reconcile tests
 	$(BIN)/mypy
 	$(BIN)/pytest
 
@@ -27,13 +28,14 @@ test: $(STAMP)
 ## with 10 generated examples a property instead of 40.
 check: $(STAMP)
 	$(BIN)/ruff check reconcile tests
+	$(BIN)/ruff format --check reconcile tests
 	$(BIN)/mypy
-	HYPOTHESIS_PROFILE=quick $(BIN)/pytest -q -m "not subprocess"
+	HYPOTHESIS_PROFILE=quick $(BIN)/pytest -q -m "not subprocess" -n 2
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-## Regenerate every golden output after an intended change (review with git diff tests/golden).
+## Regenerate every golden output and transcript after an intended change (review with git diff).
 goldens: $(STAMP)
 	$(BIN)/python -m tests.goldens
 

@@ -31,6 +31,7 @@ from reconcile.contract import (
     trim,
 )
 from reconcile.errors import MissingInputError, UsageError
+from reconcile.file_settings import FileSettings
 from reconcile.guards import LIMITS, Limit, parse_duration, parse_limit
 from reconcile.policy import (
     ARCHIVED,
@@ -46,30 +47,6 @@ if TYPE_CHECKING:
 
 ENVIRONMENT_VARIABLE = "RECONCILE_CONFIG"
 DEFAULT_KEEP = 3
-
-
-@dataclass(frozen=True)
-class FileSettings:
-    """What a configuration file sets, each key read by ``config_file.load_config``; the
-    defaults are a run's without a file (a test checks an empty file gives the same)."""
-
-    folder: str | None = None
-    # input role (orders, batches, batch_items) -> the file pattern in [inputs], if set
-    patterns: Mapping[str, str] = field(default_factory=dict)
-    cancellations: tuple[str, ...] | None = None
-    pick: str = "only"
-    ready_file: str | None = None
-    max_age: str | None = None
-    out_folder: str | None = None
-    keep: int | None = None
-    wait: float | None = None
-    actions: dict[str, Any] | None = None
-    order_cancelled: str = CANCELLED
-    batch_archived: str = ARCHIVED
-    # input role -> contract column -> the export's header, for mapped columns
-    columns: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    # [limits] key -> the value as written
-    limits: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

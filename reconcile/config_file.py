@@ -2,7 +2,7 @@
 
 Unknown keys and wrong types are refused, never ignored; the ``[columns.*]`` keys are
 built from the contract, so they are exactly its columns. ``load_config`` gives the
-file's settings as ``config.FileSettings``. Importing pydantic and building these models
+file's settings as ``file_settings.FileSettings``. Importing pydantic and building these models
 takes about 0.1 s, which a run without a configuration file does not pay.
 """
 
@@ -21,9 +21,9 @@ from pydantic import (
     model_validator,
 )
 
-from reconcile.config import FileSettings
 from reconcile.contract import BATCH_ITEMS, BATCHES, INPUTS, JOB_COLUMNS, ORDERS, InputFile, trim
 from reconcile.errors import UsageError
+from reconcile.file_settings import FileSettings
 from reconcile.policy import ARCHIVED, CANCELLED, read_toml
 
 

@@ -84,6 +84,15 @@ JOB_COLUMNS = (
 REJECTION_REASONS = ("unknown_order", "item_order_mismatch")
 
 
+# The columns the job appends to each output that carries an input's rows, declared
+# here once: the rules append them in this order, the output schemas check them, an input
+# column of one of these names is an input error, and a test holds the README's table to
+# them.
+REMOVED_APPENDED = (BATCH_STATUS, ACTION, CANCELLED_BY)
+HELD_APPENDED = (BATCH_STATUS, CANCELLED_BY)
+REJECTED_APPENDED = (REASON, HINT)
+UNMATCHED_APPENDED = (HINT,)
+
 # ---- inputs ----------------------------------------------------------------------
 
 
@@ -120,18 +129,17 @@ BATCH_ITEMS = InputFile(
     "batch_items",
     (BATCH_ID, ORDER_ID, ITEM_ID),
     key=ITEM_ID,
-    reserved=(BATCH_STATUS, ACTION, CANCELLED_BY),
+    reserved=tuple(dict.fromkeys(REMOVED_APPENDED + HELD_APPENDED)),
 )
 CANCELLATIONS = InputFile(
     "cancellations.csv",
     "cancellations",
     (ORDER_ID,),
     optional=(ITEM_ID,),
-    reserved=(REASON, HINT),
+    reserved=tuple(dict.fromkeys(REJECTED_APPENDED + UNMATCHED_APPENDED)),
 )
 INPUTS = (ORDERS, BATCHES, BATCH_ITEMS, CANCELLATIONS)
 INPUT_BY_NAME = {file.name: file for file in INPUTS}
-INPUT_BY_ROLE = {file.role: file for file in INPUTS}
 
 
 # ---- outputs ---------------------------------------------------------------------
@@ -150,20 +158,32 @@ class OutputFile:
     key: tuple[str, ...]
     carries: InputFile | None = None
     sorted_by: tuple[str, ...] = ()
+    # the columns appended after the carried input's (see REMOVED_APPENDED above)
+    appended: tuple[str, ...] = ()
 
 
 KEPT_ITEMS = OutputFile(BATCH_ITEMS.name, (BATCH_ID, ITEM_ID), BATCH_ITEMS)
-REMOVED_ITEMS = OutputFile("removed_items.csv", (BATCH_ID, ITEM_ID), BATCH_ITEMS)
-HELD_ITEMS = OutputFile("held_items.csv", (BATCH_ID, ITEM_ID), BATCH_ITEMS)
-UPDATED_BATCHES = OutputFile(BATCHES.name, (BATCH_ID,), BATCHES)
+REMOVED_ITEMS = OutputFile(
+    "removed_items.csv", (BATCH_ID, ITEM_ID), BATCH_ITEMS, appended=REMOVED_APPENDED
+)
+HELD_ITEMS = OutputFile("held_items.csv", (BATCH_ID, ITEM_ID), BATCH_ITEMS, appended=HELD_APPENDED)
+UPDATED_BATCHES = OutputFile(BATCHES.name, (BATCH_ID,), BATCHES, appended=COMPUTED_BATCH_COLUMNS)
 REGENERATION_QUEUE = OutputFile("regeneration_queue.csv", (BATCH_ID,), BATCHES)
 ARCHIVE_LIST = OutputFile("archive_list.csv", (BATCH_ID,), BATCHES)
 UPDATED_ORDERS = OutputFile(ORDERS.name, (ORDER_ID,), ORDERS)
 REJECTED_CANCELLATIONS = OutputFile(
-    "rejected_cancellations.csv", (), CANCELLATIONS, sorted_by=(ORDER_ID, ITEM_ID, REASON)
+    "rejected_cancellations.csv",
+    (),
+    CANCELLATIONS,
+    sorted_by=(ORDER_ID, ITEM_ID, REASON),
+    appended=REJECTED_APPENDED,
 )
 UNMATCHED_CANCELLATIONS = OutputFile(
-    "unmatched_cancellations.csv", (), CANCELLATIONS, sorted_by=(ORDER_ID, ITEM_ID)
+    "unmatched_cancellations.csv",
+    (),
+    CANCELLATIONS,
+    sorted_by=(ORDER_ID, ITEM_ID),
+    appended=UNMATCHED_APPENDED,
 )
 # In the contract's table order, which is the order files are listed and compared in.
 CSV_OUTPUTS = (

@@ -238,15 +238,9 @@ def sort_inputs(
         keys.items,
     )
     orders = in_key_order(inputs.orders, "order_id", keys.orders)
+    # replace, not a new Inputs: a field added to Inputs is carried, never dropped
     return SortedInputs(
-        Inputs(
-            orders=orders,
-            batches=links.batches,
-            batch_items=inputs.batch_items,
-            cancellations=inputs.cancellations,
-        ),
-        links.line_batch,
-        line_order,
+        replace(inputs, orders=orders, batches=links.batches), links.line_batch, line_order
     )
 
 
@@ -459,22 +453,22 @@ def apply_rules(sorted_inputs: SortedInputs, policy: Policy, take: TakeRows = ta
         )
         return line_order.filter(~removed[line_order])  # (indexing: see ``take_rows``)
 
-    def with_batch_facts(lines: pl.Series, *facts: str) -> pl.DataFrame:
-        """``lines``, in order, with their batch's status before the run (and action)."""
+    def with_appended(lines: pl.Series, output: contract.OutputFile) -> pl.DataFrame:
+        """``lines``, in output order, with the columns ``output`` appends: their batch's
+        status before the run and action, and the first cancellation, by file order then
+        row, that matches each (``first_matching``)."""
         rows = in_order(lines)
-        of_batch = batch_actions.select(
-            pl.col("canonical_status").alias("batch_status"), "action"
-        ).gather(line_batch.gather(rows))
-        return pl.concat([take_rows(items, rows), of_batch.select(facts)], how="horizontal")
-
-    def cancelled_by(lines: pl.DataFrame) -> pl.DataFrame:
-        """``lines`` (in output order) with the first cancellation row, by file order then
-        row, that matches each: by its order (whole-order) or its item (line)."""
-        return lines.with_columns(first_matching(applied, lines).alias(CANCELLED_BY))
+        taken = take_rows(items, rows)
+        facts = (
+            batch_actions.select(pl.col("canonical_status").alias(contract.BATCH_STATUS), "action")
+            .gather(line_batch.gather(rows))
+            .with_columns(first_matching(applied, taken).alias(CANCELLED_BY))
+        )
+        return pl.concat([taken, facts.select(output.appended)], how="horizontal")
 
     with beside, hinting:
-        removed_items = cancelled_by(with_batch_facts(removed_lines, "batch_status", "action"))
-        held_items = cancelled_by(with_batch_facts(held_lines, "batch_status"))
+        removed_items = with_appended(removed_lines, contract.REMOVED_ITEMS)
+        held_items = with_appended(held_lines, contract.HELD_ITEMS)
         kept_items = take(items, kept_in_order())
         outcomes, orders, judged = counting.result(), updating.result(), hinted.result()
     outputs = Outputs(
@@ -915,15 +909,19 @@ def updated_orders(
 def rejected_rows(judged: pl.DataFrame, input_columns: list[str]) -> pl.DataFrame:
     """Rejected distinct cancellation rows: input columns as given, then ``reason`` and
     ``hint``, in contract order."""
-    rejected = judged.filter(pl.col("reason").is_not_null()).select(*input_columns, "reason", HINT)
-    return _sorted_cancellations(rejected, contract.REJECTED_CANCELLATIONS)
+    output = contract.REJECTED_CANCELLATIONS
+    rejected = judged.filter(pl.col("reason").is_not_null()).select(
+        *input_columns, *output.appended
+    )
+    return _sorted_cancellations(rejected, output)
 
 
 def unmatched_rows(judged: pl.DataFrame, input_columns: list[str]) -> pl.DataFrame:
     """Distinct line cancellations of known orders whose item no batch holds: input columns
     as given, then ``hint``."""
-    unmatched = judged.filter(pl.col("unmatched")).select(*input_columns, HINT)
-    return _sorted_cancellations(unmatched, contract.UNMATCHED_CANCELLATIONS)
+    output = contract.UNMATCHED_CANCELLATIONS
+    unmatched = judged.filter(pl.col("unmatched")).select(*input_columns, *output.appended)
+    return _sorted_cancellations(unmatched, output)
 
 
 def _sorted_cancellations(rows: pl.DataFrame, output: contract.OutputFile) -> pl.DataFrame:

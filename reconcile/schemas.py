@@ -357,17 +357,17 @@ OUTPUT_SCHEMAS: Mapping[str, pa.DataFrameSchema] = {
         strict=True,
         ordered=True,
     ),
+    # The appended columns are contract.py's, each not empty: every removed or held line
+    # has its batch's status and the cancellation that did it.
     contract.REMOVED_ITEMS.name: pa.DataFrameSchema(
         {
-            **_columns("batch_id", "order_id", "item_id", "batch_status"),
-            "action": pa.Column(pl.String, pa.Check.isin(list(REMOVING_ACTIONS))),
-            # every removed line was removed by some cancellation
-            contract.CANCELLED_BY: pa.Column(pl.String),
+            **_columns("batch_id", "order_id", "item_id", *contract.REMOVED_ITEMS.appended),
+            contract.ACTION: pa.Column(pl.String, pa.Check.isin(list(REMOVING_ACTIONS))),
         },
         strict=False,
     ),
     contract.HELD_ITEMS.name: pa.DataFrameSchema(
-        _columns("batch_id", "order_id", "item_id", "batch_status", contract.CANCELLED_BY),
+        _columns("batch_id", "order_id", "item_id", *contract.HELD_ITEMS.appended),
         strict=False,
     ),
     contract.KEPT_ITEMS.name: pa.DataFrameSchema(
@@ -402,6 +402,27 @@ OUTPUT_SCHEMAS: Mapping[str, pa.DataFrameSchema] = {
 }
 
 
+SHOWN_FAILURES = 3
+
+
+def _failure_lines(name: str, failures: pl.DataFrame) -> list[str]:
+    """One line per failed check of an output: the column, the check and its first rows
+    (row as the output's index, and the value), so a bug report says where to look."""
+    lines = []
+    grouped = failures.with_columns(pl.col("failure_case").cast(pl.String)).group_by(
+        "column", "check", maintain_order=True
+    )
+    for (column, check), rows in grouped:
+        shown = ", ".join(
+            f"row {index}: {value!r}"
+            for index, value in rows.select("index", "failure_case").head(SHOWN_FAILURES).rows()
+        )
+        more = f" and {rows.height - SHOWN_FAILURES} more" if rows.height > SHOWN_FAILURES else ""
+        where = f"column {column}" if column is not None else "the frame"
+        lines.append(f"{name}: {where} fails {check} ({shown}{more})")
+    return lines
+
+
 def validate_outputs(inputs: Inputs, outputs: Outputs, policy: Policy) -> None:
     """Check the outputs against the contract's guarantees; raise ``InternalError`` if not."""
     outcomes = outputs.batch_outcomes.with_columns(
@@ -414,8 +435,7 @@ def validate_outputs(inputs: Inputs, outputs: Outputs, policy: Policy) -> None:
             try:
                 schema.validate(frames[name], lazy=True)
             except SchemaErrors as errors:
-                checks = errors.failure_cases.get_column("check").unique().sort().to_list()
-                failures.append(f"{name}: {', '.join(map(str, checks))}")
+                failures += _failure_lines(name, errors.failure_cases)
     kept, removed = outputs.batch_items.height, outputs.removed_items.height
     # Counted per batch from every input line (the rules may have moved the lines out
     # of ``inputs`` into the kept ones).

@@ -81,3 +81,29 @@ def invoke(*args: str | Path) -> Result:
 @pytest.fixture
 def minimal(tmp_path: Path) -> Path:
     return write_folder(tmp_path / "in", MINIMAL)
+
+
+def pytest_assertrepr_compare(op: str, left: object, right: object) -> list[str] | None:
+    """A failed comparison of two folders' snapshots (file -> bytes), as in every golden
+    test, shows each differing file as a unified diff, not a truncated dict of bytes."""
+    if op != "==" or not (isinstance(left, dict) and isinstance(right, dict)):
+        return None
+    if not all(isinstance(value, bytes) for value in (*left.values(), *right.values())):
+        return None
+    import difflib
+
+    lines = ["the folders differ:"]
+    for name in sorted(set(left) | set(right)):
+        if name not in left or name not in right:
+            lines.append(f"  {name}: only on the {'right' if name in right else 'left'}")
+            continue
+        if left[name] == right[name]:
+            continue
+        got = left[name].decode("utf-8", "replace").splitlines()
+        expected = right[name].decode("utf-8", "replace").splitlines()
+        lines.append(f"  {name}:")
+        lines += [
+            f"    {line}"
+            for line in difflib.unified_diff(expected, got, "expected", "got", lineterm="", n=1)
+        ][:40]
+    return lines

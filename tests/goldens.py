@@ -1,4 +1,5 @@
-"""Regenerate every golden folder and file in ``tests/golden/`` from the shipped fixtures.
+"""Regenerate every golden folder and file in ``tests/golden/`` from the shipped fixtures,
+and every console transcript of the README and docs/ (``tests/transcripts.py``).
 
 Run it (``make goldens``) after an intended change to the outputs, then review the change
 with ``git diff tests/golden`` before committing it: the goldens are what the tests hold
@@ -77,5 +78,7 @@ def regenerate() -> list[Path]:
 
 
 if __name__ == "__main__":
-    for path in regenerate():
+    from tests.transcripts import rewrite
+
+    for path in [*regenerate(), *rewrite()]:
         print(f"wrote {path.relative_to(ROOT)}")

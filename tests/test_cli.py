@@ -184,7 +184,9 @@ def test_every_command_has_an_example_and_version_is_printed() -> None:
     """It shows an example in every command's help, and the version."""
     for command in COMMANDS:
         assert help_examples(command), command
-    assert invoke("--version").stdout == "reconcile, version 0.1.0\n"
+    from importlib.metadata import version
+
+    assert invoke("--version").stdout == f"reconcile 0.1.0 (Polars {version('polars')})\n"
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda command: " ".join(command) or "cli")
@@ -820,3 +822,24 @@ def test_a_typed_order_id_of_only_white_space_is_an_empty_value(tmp_path: Path) 
     assert 'required value is empty (1):\n    row 2, column order_id, value " \\u00a0"' in (
         result.stdout
     )
+
+
+@pytest.mark.subprocess
+@pytest.mark.parametrize(
+    ("shell", "opening"),
+    [
+        ("bash", "_reconcile_completion() {"),
+        ("zsh", "#compdef reconcile"),
+        ("fish", "function _reconcile_completion"),
+    ],
+)
+def test_shell_completion_scripts_come_from_clicks_own_mechanism(shell: str, opening: str) -> None:
+    """It prints the completion script the README's set-up lines source, for each shell."""
+    done = subprocess.run(
+        [sys.executable, "-m", "reconcile"],
+        env={**os.environ, "_RECONCILE_COMPLETE": f"{shell}_source"},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0
+    assert done.stdout.startswith(opening)

@@ -67,6 +67,18 @@ def test_a_queued_batch_without_lines_is_an_internal_error() -> None:
         validate_outputs(inputs, replace(outputs, batch_outcomes=broken_outcomes), default_policy())
 
 
+def test_an_output_failing_its_check_names_the_column_and_first_rows() -> None:
+    """It names the output, the column, the check and the first failing rows (it said
+    "removed_items.csv: not_nullable")."""
+    inputs, outputs = good_outputs()
+    blank = outputs.removed_items.with_columns(cancelled_by=pl.lit(None, pl.String))
+    with pytest.raises(InternalError) as error:
+        validate_outputs(inputs, replace(outputs, removed_items=blank), default_policy())
+    assert "removed_items.csv: column cancelled_by fails not_nullable (row 0: None)" in str(
+        error.value
+    )
+
+
 def test_lost_lines_are_an_internal_error() -> None:
     """It refuses outputs where kept plus removed lines do not add up to the input lines."""
     inputs, outputs = good_outputs()
