@@ -626,12 +626,6 @@ def synth(output_dir: Path, lines: int, seed: int, force: bool) -> None:
         )
 
 
-def _no_problems() -> Any:
-    from reconcile.problems import empty_problems
-
-    return empty_problems()
-
-
 def _input_options(
     config_file: Path | None,
     orders: Path | None,

@@ -343,6 +343,19 @@ def lines_in_order_by(
     )
 
 
+@dataclass(frozen=True)
+class Named:
+    """What the cancellations name, found in one pass over the orders and one over the
+    lines: the orders' rows and ids, the lines whose item is named (with the order each is
+    batched under), and every batch's status and action."""
+
+    order_rows: pl.Series
+    order_ids: pl.Series
+    item_lines: pl.Series
+    batched_under: pl.DataFrame
+    batch_actions: pl.DataFrame
+
+
 def apply_rules(sorted_inputs: SortedInputs, policy: Policy, take: TakeRows = take_rows) -> Outputs:
     """The rules, on ``sort_inputs``' result (outputs keep its order).
 
@@ -352,46 +365,18 @@ def apply_rules(sorted_inputs: SortedInputs, policy: Policy, take: TakeRows = ta
     line is copied once (sorting the lines, then gathering the kept ones from them,
     copied them twice: 0.15 s of a 5M-line run, and the memory of a copy).
 
-    Lookups over the millions of lines and orders that do not depend on each other run
-    side by side (one ``collect_all``, one ``select``): each is a single-threaded hash
-    lookup, and together they keep both cores busy.
+    Work that does not depend on the rest runs beside it on threads (``beside``): Polars
+    works without the GIL, and the rules' own steps keep one core busy at a time.
     """
     inputs, line_batch = sorted_inputs.inputs, sorted_inputs.line_batch
-    line_order = sorted_inputs.line_order
     items = inputs.batch_items
     given = cancellation_columns(inputs.cancellations)
     cancellations = with_match_keys(with_item_id(with_sources(inputs.cancellations)))
-    # Rows equal in every column the files give are one cancellation: the first read, by
-    # file order then row, stands for them (and is the one cancelled_by names).
-    distinct_cancellations = cancellations.unique(
-        [*given, *(["item_id"] if "item_id" not in given else [])],
-        keep="first",
-        maintain_order=True,
-    )
-    # Cancellations are few and orders many: one pass over the orders finds the rows the
-    # cancellations name, for judging them and for updating the orders; one over the
-    # lines finds those whose item a cancellation names.
-    named_rows_found, item_named_found, batch_actions = pl.collect_all(
-        [
-            inputs.orders.lazy().select(
-                pl.arg_where(pl.col("order_id").is_in(_pool(cancellations, ORDER_KEY)))
-            ),
-            items.lazy().select(
-                pl.arg_where(pl.col("item_id").is_in(_pool(cancellations, ITEM_KEY)))
-            ),
-            classify_batches(inputs.batches, policy),
-        ]
-    )
-    named_rows = named_rows_found.to_series()
-    named_orders = inputs.orders.get_column("order_id").gather(named_rows)
-    item_named_lines = item_named_found.to_series()
-    batched_under = items.select("item_id", pl.col("order_id").alias("batched_order_id")).gather(
-        item_named_lines
-    )
-    judged = judge_cancellations(distinct_cancellations, named_orders, batched_under)
-    # The hints are for people, and never change what is applied: they are found on a
-    # thread of their own while the rules go on (the lines' ids are selected now, before
-    # the lines move into the outputs).
+    distinct_cancellations = distinct_rows(cancellations, given)
+    named = find_named(inputs, cancellations, policy)
+    judged = judge_cancellations(distinct_cancellations, named.order_ids, named.batched_under)
+    # The hints are for people and never change what is applied: found on a thread of their
+    # own from here on (the lines' ids are selected now, before the lines move).
     hinting = ThreadPoolExecutor(max_workers=1)
     hinted = hinting.submit(
         with_hints,
@@ -399,41 +384,12 @@ def apply_rules(sorted_inputs: SortedInputs, policy: Policy, take: TakeRows = ta
         inputs.orders.get_column("order_id"),
         items.select("order_id", "item_id"),
     )
-    unmatched = judged.get_column("unmatched")
-    applied = judged.filter(pl.col("reason").is_null() & ~unmatched)
+    applied = judged.filter(pl.col("reason").is_null() & ~pl.col("unmatched"))
     cancelled_orders = applied.filter(pl.col(ITEM_KEY).is_null()).get_column(ORDER_KEY).unique()
-    cancelled_items = applied.filter(pl.col(ITEM_KEY).is_not_null()).get_column(ITEM_KEY).unique()
-
-    # The cancelled lines are few: only their batches' actions are looked up. Those of a
-    # cancelled item are among the lines found above; only the orders need a new pass.
-    of_cancelled_orders = (
-        items.lazy()
-        .select(pl.arg_where(pl.col("order_id").is_in(cancelled_orders.implode())))
-        .collect()
-        .to_series()
-    )
-    of_cancelled_items = item_named_lines.filter(
-        batched_under.get_column("item_id").is_in(cancelled_items.implode())
-    )
-    cancelled_lines = pl.concat([of_cancelled_orders, of_cancelled_items]).unique().sort()
-    action = batch_actions.get_column("action").gather(line_batch.gather(cancelled_lines))
+    cancelled_lines = lines_cancelled(applied, cancelled_orders, items, named)
+    action = named.batch_actions.get_column("action").gather(line_batch.gather(cancelled_lines))
     removed_lines = cancelled_lines.filter(action.is_in(list(REMOVING_ACTIONS)))
     held_lines = cancelled_lines.filter(action == "hold")
-    # The per-batch counts and the orders' update are made on one thread while this one
-    # gathers the lines: each is mostly single-threaded Polars work, without the GIL.
-    beside = ThreadPoolExecutor(max_workers=1)
-    counting = beside.submit(
-        batch_outcomes,
-        batch_actions,
-        line_batch,
-        line_order,
-        removed_lines,
-        held_lines,
-        policy.archived,
-    )
-    updating = beside.submit(
-        updated_orders, inputs.orders, named_rows, cancelled_orders, policy.cancelled
-    )
 
     def in_order(few_lines: pl.Series) -> pl.Series:
         """The positions of ``few_lines``, in output order: ordered alone by the rule that
@@ -442,12 +398,13 @@ def apply_rules(sorted_inputs: SortedInputs, policy: Policy, take: TakeRows = ta
             lines_in_order(
                 line_batch.gather(few_lines),
                 items.get_column("item_id").gather(few_lines),
-                batch_actions.height,
+                named.batch_actions.height,
             )
         )
 
     def kept_in_order() -> pl.Series:
         """The positions of the lines not removed, in output order."""
+        line_order = sorted_inputs.line_order
         removed = pl.repeat(False, line_batch.len(), dtype=pl.Boolean, eager=True).scatter(
             removed_lines, True
         )
@@ -460,13 +417,34 @@ def apply_rules(sorted_inputs: SortedInputs, policy: Policy, take: TakeRows = ta
         rows = in_order(lines)
         taken = take_rows(items, rows)
         facts = (
-            batch_actions.select(pl.col("canonical_status").alias(contract.BATCH_STATUS), "action")
+            named.batch_actions.select(
+                pl.col("canonical_status").alias(contract.BATCH_STATUS), "action"
+            )
             .gather(line_batch.gather(rows))
-            .with_columns(first_matching(applied, taken).alias(CANCELLED_BY))
+            .with_columns(
+                cancelled_by.result()[cancelled_lines.search_sorted(rows)].alias(CANCELLED_BY)
+            )
         )
         return pl.concat([taken, facts.select(output.appended)], how="horizontal")
 
-    with beside, hinting:
+    # Beside the lines' gathering: FILE:ROW of the cancellation that cancels each cancelled
+    # line (found once for all), the per-batch counts and the orders' update.
+    with ThreadPoolExecutor(max_workers=1) as beside, hinting:
+        cancelled_by = beside.submit(
+            first_matching, applied, items.select("order_id", "item_id")[cancelled_lines]
+        )
+        counting = beside.submit(
+            batch_outcomes,
+            named.batch_actions,
+            line_batch,
+            sorted_inputs.line_order,
+            removed_lines,
+            held_lines,
+            policy.archived,
+        )
+        updating = beside.submit(
+            updated_orders, inputs.orders, named.order_rows, cancelled_orders, policy.cancelled
+        )
         removed_items = with_appended(removed_lines, contract.REMOVED_ITEMS)
         held_items = with_appended(held_lines, contract.HELD_ITEMS)
         kept_items = take(items, kept_in_order())
@@ -495,6 +473,62 @@ def apply_rules(sorted_inputs: SortedInputs, policy: Policy, take: TakeRows = ta
     return _with_counts(
         outputs, policy_order, cancellations, distinct_cancellations, judged, applied
     )
+
+
+def distinct_rows(cancellations: pl.DataFrame, given: list[str]) -> pl.DataFrame:
+    """One row per cancellation: rows equal in every column the files give are one, the
+    first read (by file order, then row) standing for them (and named by cancelled_by)."""
+    columns = [*given, *(["item_id"] if "item_id" not in given else [])]
+    return cancellations.unique(columns, keep="first", maintain_order=True)
+
+
+def find_named(inputs: Inputs, cancellations: pl.DataFrame, policy: Policy) -> Named:
+    """What the cancellations name. Cancellations are few and orders many: one pass over
+    the orders finds the rows the cancellations name, one over the lines those whose item a
+    cancellation names; side by side (one ``collect_all``) with classifying the batches,
+    each a single-threaded lookup, together keeping both cores busy."""
+    orders, items = inputs.orders, inputs.batch_items
+    order_rows, item_lines, batch_actions = pl.collect_all(
+        [
+            orders.lazy().select(
+                pl.arg_where(pl.col("order_id").is_in(_pool(cancellations, ORDER_KEY)))
+            ),
+            items.lazy().select(
+                pl.arg_where(pl.col("item_id").is_in(_pool(cancellations, ITEM_KEY)))
+            ),
+            classify_batches(inputs.batches, policy),
+        ]
+    )
+    rows, lines = order_rows.to_series(), item_lines.to_series()
+    return Named(
+        order_rows=rows,
+        order_ids=orders.get_column("order_id").gather(rows),
+        item_lines=lines,
+        batched_under=items.select("item_id", pl.col("order_id").alias("batched_order_id")).gather(
+            lines
+        ),
+        batch_actions=batch_actions,
+    )
+
+
+def lines_cancelled(
+    applied: pl.DataFrame, cancelled_orders: pl.Series, items: pl.DataFrame, named: Named
+) -> pl.Series:
+    """The positions, in input order, of the batch lines the applied cancellations cancel:
+    every line of a whole-order cancellation's order, and each line a line cancellation
+    names. Those of a named item are among the lines found already; only the orders need a
+    new pass."""
+    cancelled_items = applied.filter(pl.col(ITEM_KEY).is_not_null()).get_column(ITEM_KEY).unique()
+    of_orders = (
+        items.lazy()
+        .select(pl.arg_where(pl.col("order_id").is_in(cancelled_orders.implode())))
+        .collect()
+        .to_series()
+    )
+    of_items = named.item_lines.filter(
+        named.batched_under.get_column("item_id").is_in(cancelled_items.implode())
+    )
+    return pl.concat([of_orders, of_items]).unique().sort()
 
 
 def _pool(cancellations: pl.DataFrame, column: str) -> pl.Series:
@@ -564,8 +598,12 @@ def first_matching(applied: pl.DataFrame, lines: pl.DataFrame) -> pl.Series:
         .select(pl.min_horizontal("__rank_order_id", "__rank_item_id"))
         .to_series()
     )
-    source = ranked.select(pl.format("{}:{}", SOURCE_FILE, SOURCE_LINE)).to_series()
-    return source.gather(rank)
+    # (formatted for the lines, not for every applied row)
+    return (
+        ranked.select(SOURCE_FILE, SOURCE_LINE)[rank]
+        .select(pl.format("{}:{}", SOURCE_FILE, SOURCE_LINE))
+        .to_series()
+    )
 
 
 # The ids a cancellation is matched by: its order_id and item_id trimmed of White_Space, as
