@@ -31,7 +31,7 @@ from reconcile.errors import (
 )
 
 if TYPE_CHECKING:
-    from reconcile.api import CheckReport, RunSummary, check, diff, explain, run
+    from reconcile.api import CheckReport, RunSummary, check, diff, explain, report, run
 
 __version__ = "0.1.0"
 
@@ -52,10 +52,11 @@ __all__ = [
     "check",
     "diff",
     "explain",
+    "report",
     "run",
 ]
 
-_FROM_API = ("run", "check", "diff", "explain", "RunSummary", "CheckReport")
+_FROM_API = ("run", "check", "diff", "explain", "report", "RunSummary", "CheckReport")
 
 
 def __getattr__(name: str) -> Any:

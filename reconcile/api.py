@@ -224,3 +224,11 @@ def explain(
     from reconcile import explanation as explainer
 
     return explainer.explain(Path(out), explainer.Asked.of(orders, items, batches), every_run)
+
+
+def report(out: PathLike, *, limit: int = 20) -> str:
+    """The self-contained HTML page of ``out``'s current run (``reconcile report``);
+    ``DiffError`` (2) when ``out`` is not an output folder written by run."""
+    from reconcile import page
+
+    return page.report(Path(out), limit)

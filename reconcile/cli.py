@@ -251,7 +251,8 @@ def run(
         reconcile run --config fixtures/kornit-x/reconcile.toml --quiet
     """
     with _errors_to_exit(debug):
-        from reconcile import api, pipeline, report
+        from reconcile import api, pipeline
+        from reconcile import summary as texts
 
         stage_times = pipeline.Timings(
             progress=_show_stage if not quiet and _stderr_is_terminal() else None
@@ -286,10 +287,10 @@ def run(
         for note in summary.notes:
             _say_after_publishing(f"reconcile: warning: {note}", err=True)
         if output_format == "json":
-            _say_after_publishing(report.summary_json(summary.content), nl=False)
+            _say_after_publishing(texts.summary_json(summary.content), nl=False)
         elif not quiet:
             where = str(summary.out) if summary.out is not None else None
-            text = report.human_summary(summary.content, where=where)
+            text = texts.human_summary(summary.content, where=where)
             if dry_run and summary.figures:
                 text += "\nlimits:\n" + "\n".join(f"  {f.line()}" for f in summary.figures)
             if dry_run:
@@ -299,12 +300,12 @@ def run(
 
 def _not_applied(summary: RunSummary, limit: int) -> str:
     """The cancellations that did not apply, after a blank-less newline; "" when none."""
-    from reconcile import report
+    from reconcile import summary as texts
 
     rejected, unmatched = summary.rejected, summary.unmatched
     if rejected is None or unmatched is None or not (rejected.height or unmatched.height):
         return ""
-    return "\n" + report.not_applied(rejected, unmatched, limit)
+    return "\n" + texts.not_applied(rejected, unmatched, limit)
 
 
 def _say_after_publishing(text: str, *, nl: bool = True, err: bool = False) -> None:
@@ -365,7 +366,8 @@ def check(
         reconcile check --config fixtures/kornit-x/reconcile.toml --format json
     """
     with _errors_to_exit(debug):
-        from reconcile import api, report
+        from reconcile import api
+        from reconcile import summary as texts
 
         checked = api.check(
             input_dir,
@@ -385,12 +387,12 @@ def check(
         summary = checked.summary
         if output_format == "json":
             content = summary.content if summary is not None else None
-            click.echo(report.report_json(checked.problems, content), nl=False)
+            click.echo(texts.report_json(checked.problems, content), nl=False)
         elif not checked.valid:
             error = checked.error
             fixes = getattr(error, "fixes", None)
             advice = getattr(error, "advice", ())
-            click.echo(report.human_report(checked.problems, fixes, advice))
+            click.echo(texts.human_report(checked.problems, fixes, advice))
         elif not quiet:
             click.echo("the input is valid")
             if summary is not None and (not_applied := _not_applied(summary, limit)):
@@ -449,6 +451,49 @@ def diff(
 
 @cli.command()
 @click.argument("out", type=PATH)
+@click.option(
+    "--output",
+    "output_file",
+    metavar="FILE",
+    required=True,
+    help="The HTML file to write (- for stdout); written whole or not at all.",
+)
+@limit_option("Rows shown per list and per change; 0 shows all.")
+def report(out: Path, output_file: str, limit: int) -> None:
+    """Write one self-contained HTML page of the current run of OUT.
+
+    The night at a glance (per batch status and action, drawn), the cancellations and
+    the files read, the changes against the previous run, the lists people act on
+    (regeneration queue, archive list, rejected and unmatched cancellations with their
+    hints), and the nights before as charts, the current one marked. The page requests
+    nothing from any network and opens from disk. Exit status 2 when OUT is not an
+    output folder written by run.
+
+    Example:
+
+    \b
+        reconcile run fixtures/example --out out/example -q
+        reconcile report out/example --output out/example-report.html
+    """
+    with _errors_to_exit():
+        from reconcile import api
+
+        html = api.report(out, limit=limit)
+        if output_file == "-":
+            click.echo(html, nl=False)
+        else:
+            from reconcile.csvio import write_text_whole
+
+            try:
+                write_text_whole(html, Path(output_file))
+            except OSError as error:
+                raise OutputError(
+                    f"cannot write {output_file}: {error.strerror or error}"
+                ) from None
+
+
+@cli.command()
+@click.argument("out", type=PATH)
 @click.option("--order", "orders", metavar="ID", multiple=True, help="An order; repeatable.")
 @click.option("--item", "items", metavar="ID", multiple=True, help="A line (item_id); repeatable.")
 @click.option("--batch", "batches", metavar="ID", multiple=True, help="A batch; repeatable.")
@@ -498,7 +543,13 @@ def explain(
 @cli.command()
 @click.argument("out", type=PATH)
 @format_option(["text", "json"], 'json prints {"runs": [{"name", "current", "summary"}, ...]}.')
-def runs(out: Path, output_format: str) -> None:
+@click.option(
+    "--all",
+    "every",
+    is_flag=True,
+    help="Also the runs pruned since, whose summaries the history keeps.",
+)
+def runs(out: Path, output_format: str, every: bool) -> None:
     """List the kept runs of an output folder, newest first.
 
     For each run: its name, when it ran, the input files and their digests
@@ -513,14 +564,14 @@ def runs(out: Path, output_format: str) -> None:
         reconcile runs out/example
     """
     with _errors_to_exit():
-        from reconcile import report
+        from reconcile import summary as texts
         from reconcile.compare import run_summaries
 
-        listed = run_summaries(out)
+        listed = run_summaries(out, every)
         if output_format == "json":
-            click.echo(report.runs_json(listed), nl=False)
+            click.echo(texts.runs_json(listed), nl=False)
         else:
-            click.echo(report.runs_text(listed), nl=False)
+            click.echo(texts.runs_text(listed), nl=False)
 
 
 @cli.command()
@@ -677,9 +728,9 @@ def _errors_to_exit(debug: bool = False) -> Iterator[None]:
     try:
         yield
     except InputDataError as error:
-        from reconcile import report
+        from reconcile import summary as texts
 
-        click.echo(report.human_report(error.problems, error.fixes, error.advice), err=True)
+        click.echo(texts.human_report(error.problems, error.fixes, error.advice), err=True)
         sys.exit(error.exit_code)
     except ReconcileError as error:
         click.echo(f"reconcile: {error}", err=True)

@@ -29,7 +29,7 @@ from reconcile import csvio
 from reconcile.contract import CSV_OUTPUTS, SUMMARY
 from reconcile.errors import DiffError
 from reconcile.lookup import HASH
-from reconcile.publish import Run, held_folder, held_runs
+from reconcile.publish import Run, held_folder, held_runs, history, store_for
 
 # Each output's key (empty: the whole row); summary.json is compared entry by entry.
 KEYS: Mapping[str, tuple[str, ...]] = {
@@ -611,9 +611,10 @@ def previous_and_current(runs: list[Run], out: Path) -> tuple[Run, Run]:
     return runs[current + 1], runs[current]
 
 
-def run_summaries(out: Path) -> list[tuple[Run, dict[str, Any] | None]]:
+def run_summaries(out: Path, every: bool = False) -> list[tuple[Run, dict[str, Any] | None]]:
     """Every kept run of ``out``, newest first, with its summary (None if it has none: a
-    folder taken over, say), read while the runs are held against pruning."""
+    folder taken over, say), read while the runs are held against pruning; with ``every``,
+    the runs pruned since whose summaries the history keeps, too (``kept`` False)."""
     listed = []
     with held(out) as runs:
         for run in runs:
@@ -622,7 +623,22 @@ def run_summaries(out: Path) -> list[tuple[Run, dict[str, Any] | None]]:
             except (OSError, ValueError):
                 summary = None
             listed.append((run, summary if isinstance(summary, dict) else None))
+    if every:
+        kept = {run.name for run, _ in listed}
+        for name, data in history(out):
+            if name not in kept:
+                pruned = Run(name, store_for(out).history / f"{name}.json", False, kept=False)
+                listed.append((pruned, _summary_of(data)))
+        listed.sort(key=lambda entry: entry[0].name, reverse=True)
     return listed
+
+
+def _summary_of(data: bytes) -> dict[str, Any] | None:
+    try:
+        summary = json.loads(data)
+    except ValueError:
+        return None
+    return summary if isinstance(summary, dict) else None
 
 
 @contextmanager

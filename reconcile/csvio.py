@@ -705,6 +705,17 @@ def unwritable_file(path: Path) -> str | None:
     return None
 
 
+def write_text_whole(text: str, path: Path) -> None:
+    """``text`` into ``path`` whole or not at all: written beside it, then renamed over it
+    (a reader, or a browser reloading it, never sees half a page)."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 def write_text(text: str, path: Path) -> None:
     path.write_bytes(text.encode("utf-8"))
 

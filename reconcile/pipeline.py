@@ -17,7 +17,7 @@ from typing import Any, Protocol, TypeVar
 
 import polars as pl
 
-from reconcile import contract, csvio, frames, guards, publish, report, rules
+from reconcile import contract, csvio, frames, guards, publish, rules, summary
 from reconcile import headers as headers_module
 from reconcile.config import Headers, Settings, Sources, display_names
 from reconcile.contract import (
@@ -427,7 +427,7 @@ def run(
         outputs = decide(ordered, settings.policy, timings)
         del ordered
         outputs = with_history_hints(outputs, store)
-        content = report.summary(outputs, files, settings)
+        content = summary.summary(outputs, files, settings)
         rejected, unmatched = not_applied(outputs, settings.headers)
         figures = guards.figures(content, settings.limits)
         if dry_run:
@@ -563,7 +563,7 @@ def write_outputs(
     with ThreadPoolExecutor(max_workers=2) as pool:
         writes = [pool.submit(write_file, file, frame) for file, frame in outputs.by_file().items()]
         writes.append(
-            pool.submit(csvio.write_text, report.summary_json(content), folder / contract.SUMMARY)
+            pool.submit(csvio.write_text, summary.summary_json(content), folder / contract.SUMMARY)
         )
         for write in writes:
             write.result()  # re-raises the first failure; the caller discards the folder
@@ -595,13 +595,13 @@ def check(settings: Settings, report_file: Path | None = None) -> CheckResult:
             error.problems, None, error.exit_code == EXIT_NOINPUT, error=explained(error, settings)
         )
     outputs = decide(sort(loaded, timings), settings.policy, timings)
-    content = report.summary(outputs, loaded.files, settings)
+    content = summary.summary(outputs, loaded.files, settings)
     return CheckResult(concat_problems([]), content, False, *not_applied(outputs, settings.headers))
 
 
 def write_report(problems: pl.DataFrame, path: Path) -> None:
     """The ``--report`` CSV: file,row,column,value,problem for every problem."""
     try:
-        csvio.write_csv(report.report_frame(problems), path)
+        csvio.write_csv(summary.report_frame(problems), path)
     except OSError as error:
         raise OutputError(f"cannot write the report {path}: {error.strerror or error}") from None

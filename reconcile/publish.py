@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from reconcile.contract import OUTPUT_NAMES
+from reconcile.contract import OUTPUT_NAMES, SUMMARY
 from reconcile.errors import LockedError, OutputError, UsageError
 
 DEFAULT_KEEP = 3
@@ -64,6 +64,10 @@ class Store:
     @property
     def lock_file(self) -> Path:
         return self.root / "lock"
+
+    @property
+    def history(self) -> Path:
+        return self.root / "history"
 
 
 def store_for(target: Path) -> Store:
@@ -345,10 +349,58 @@ def publish(store: Store, folder: Path, keep: int = DEFAULT_KEEP) -> Published:
             "cut now could bring back the previous run"
         )
     try:
+        record_history(store, final)
+    except OSError as error:
+        notes.append(f"could not keep the run's summary in {store.history}: {error}")
+    try:
         prune(store, keep)
     except OSError as error:
         notes.append(f"could not prune the old runs of {store.target}: {error}")
     return Published(final, tuple(notes))
+
+
+# How many published runs' summaries the history keeps (a year and a half of nightly runs
+# and their re-runs, about 5 KB each); older ones are deleted as newer ones come.
+HISTORY_KEPT = 1000
+
+
+def record_history(store: Store, run: Path) -> None:
+    """Keep ``run``'s summary in the history, which outlives pruning: written once ``run``
+    is current (so the history never holds a run that was not published), whole or not at
+    all (a temporary file renamed into place). A run killed between its switch and this is
+    recorded by the next run's ``recover``."""
+    store.history.mkdir(exist_ok=True)
+    entry = store.history / f"{run.name}.json"
+    if entry.exists():
+        return
+    data = (run / SUMMARY).read_bytes()
+    temporary = store.history / f".{run.name}.tmp"
+    with open(temporary, "wb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, entry)
+    _fsync_dir(store.history)
+    entries = sorted(path for path in store.history.glob("*.json") if RUN_NAME.fullmatch(path.stem))
+    for old in entries[:-HISTORY_KEPT]:
+        _remove_if_present(old)
+
+
+def history(target: Path) -> list[tuple[str, bytes]]:
+    """The history of ``target``'s published runs, newest first: (run name, summary.json)."""
+    folder = store_for(target).history
+    if not folder.is_dir():
+        return []
+    entries = sorted(
+        (path for path in folder.glob("*.json") if RUN_NAME.fullmatch(path.stem)), reverse=True
+    )
+    found = []
+    for path in entries:
+        try:
+            found.append((path.stem, path.read_bytes()))
+        except OSError:
+            continue  # deleted by a run's bound meanwhile
+    return found
 
 
 def _take_over(store: Store) -> None:
@@ -416,6 +468,12 @@ def recover(store: Store) -> None:
         os.rename(placeholder, store.runs / f"{_stamp_now()}-taken-over")
     _remove_if_present(store.root / "link.tmp")
     _remove_if_present(placeholder)
+    current = _linked_run(store)
+    if current is not None and (current / SUMMARY).is_file():
+        # a run killed after its switch, before its history entry: it was published
+        record_history(store, current)
+    for leftover in store.history.glob(".*.tmp") if store.history.is_dir() else ():
+        _remove_if_present(leftover)
 
 
 def prune(store: Store, keep: int) -> None:
@@ -493,6 +551,8 @@ class Run:
     name: str
     folder: Path
     current: bool
+    # False for a run pruned since: only its summary is left, in the history
+    kept: bool = True
 
     @property
     def started(self) -> str:

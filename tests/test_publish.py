@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -81,9 +82,9 @@ def test_a_failure_at_every_publish_step_leaves_the_previous_outputs(
     monkeypatch: pytest.MonkeyPatch, previous: Path
 ) -> None:
     """It exits 73 when any fsync, rename or link step of publishing fails, for every step in turn."""
-    before = snapshot(previous)
     fail_at = 1
     while True:
+        before, shown = snapshot(previous), os.readlink(previous)
         calls = [0]
         for name in PUBLISH_CALLS:
             monkeypatch.setattr(
@@ -94,18 +95,21 @@ def test_a_failure_at_every_publish_step_leaves_the_previous_outputs(
         if calls[0] < fail_at:  # every step passed: this run published
             assert result.exit_code == 0
             break
-        current = snapshot(previous)
-        if current == before:  # the exit status says OUT still shows the previous run
+        if os.readlink(previous) == shown:  # the exit status says OUT still shows that run
             assert result.exit_code == 73, (fail_at, result.output)
+            assert snapshot(previous) == before, fail_at
             assert leftovers(previous) == [], fail_at
-        else:  # a failure after the link switch (the last fsync): published, and said so
-            assert current == snapshot(GOLDEN / "example"), fail_at
+        else:  # a failure after the link switch: published, and said so
+            assert snapshot(previous) == snapshot(GOLDEN / "example"), fail_at
             assert result.exit_code == 0, (fail_at, result.output)
+            # the parent's sync, or the history entry written after the switch
+            store = publish.store_for(previous)
             assert re.fullmatch(
-                rf"reconcile: warning: {re.escape(str(previous))} shows the new run, but the "
+                rf"reconcile: warning: ({re.escape(str(previous))} shows the new run, but the "
                 rf"switch may not be on disk yet \(syncing {re.escape(str(previous.parent))} "
                 r"failed: No space left on device\); a power cut now could bring back the "
-                r"previous run\n",
+                rf"previous run|could not keep the run's summary in {re.escape(str(store.history))}"
+                r": \[Errno 28\] No space left on device)\n",
                 result.stderr,
             )
         fail_at += 1
@@ -601,3 +605,37 @@ def test_diff_and_runs_never_see_a_run_pruned_while_they_read(tmp_path: Path) ->
     # what pruning passed over while it was read, the next run's pruning deletes
     assert invoke("run", night, "--out", out, "-q", "--keep", "1").exit_code == 0
     assert len(list(publish.store_for(out).runs.iterdir())) == 2
+
+
+# ---- history that outlives pruning (contract v3) -----------------------------------------
+
+
+@pytest.mark.subprocess
+def test_the_history_holds_exactly_the_runs_that_were_published(
+    tmp_path: Path, big_night: Path
+) -> None:
+    """Runs killed at random moments, between undisturbed ones at --keep 0, leave a history
+    of exactly the runs OUT was ever switched to, each entry whole (its summary.json)."""
+    out = tmp_path / "out"
+    started = time.monotonic()
+    assert reconcile_process("run", big_night, "--out", out, "-q", "--keep", "0").wait() == 0
+    duration = time.monotonic() - started
+    published = {Path(os.readlink(out)).name}
+    chance = random.Random(11)
+    for _ in range(6):
+        process = reconcile_process("run", big_night, "--out", out, "-q", "--keep", "0")
+        time.sleep(duration * chance.uniform(0.5, 1.05))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        published.add(Path(os.readlink(out)).name)
+        rerun = reconcile_process("run", big_night, "--out", out, "-q", "--keep", "0")
+        assert rerun.wait() == 0
+        published.add(Path(os.readlink(out)).name)
+    entries = dict(publish.history(out))
+    assert set(entries) == published
+    current = Path(os.path.realpath(out))
+    assert entries[current.name] == (current / "summary.json").read_bytes()
+    assert all(json.loads(data)["outputs"] for data in entries.values())
+    listed = json.loads(invoke("runs", out, "--all", "--format", "json").stdout)["runs"]
+    assert {run["name"] for run in listed} == published
+    assert sum(run["kept"] for run in listed) == 1  # --keep 0: only the current run's folder

@@ -263,7 +263,8 @@ def runs_text(listed: Sequence[tuple[Run, Mapping[str, Any] | None]]) -> str:
         return "no runs kept\n"
     lines = []
     for run, content in listed:
-        lines.append(f"{run.name}{'  (current)' if run.current else ''}  {run.started}")
+        marker = "  (current)" if run.current else ("" if run.kept else "  (pruned; summary kept)")
+        lines.append(f"{run.name}{marker}  {run.started}")
         if content is None:
             lines.append("  no summary.json (a folder taken over, not a run's outputs)")
             continue
@@ -300,7 +301,7 @@ def _run_counts(content: Mapping[str, Any]) -> str:
 def runs_json(listed: Sequence[tuple[Run, Mapping[str, Any] | None]]) -> str:
     content = {
         "runs": [
-            {"name": run.name, "current": run.current, "summary": summary}
+            {"name": run.name, "current": run.current, "kept": run.kept, "summary": summary}
             for run, summary in listed
         ]
     }
