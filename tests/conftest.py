@@ -78,6 +78,19 @@ def invoke(*args: str | Path) -> Result:
     return CliRunner().invoke(cli, [str(arg) for arg in args], catch_exceptions=False)
 
 
+BULK = ROOT / "fixtures" / "bulk" / "cs-2026-11-26.csv"
+
+
+@pytest.fixture(scope="module")
+def night_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The README's walkthrough: the example night, then the same night with the bulk list
+    (two kept runs), made once per test module."""
+    out = tmp_path_factory.mktemp("walkthrough") / "out"
+    assert invoke("run", EXAMPLE, "--out", out, "-q").exit_code == 0
+    assert invoke("run", EXAMPLE, "--extra-cancellations", BULK, "--out", out, "-q").exit_code == 0
+    return out
+
+
 @pytest.fixture
 def minimal(tmp_path: Path) -> Path:
     return write_folder(tmp_path / "in", MINIMAL)

@@ -8,23 +8,11 @@ import tempfile
 from pathlib import Path
 
 import polars as pl
-import pytest
 from hypothesis import given
 
 from reconcile import explanation as explain
-from tests.conftest import EXAMPLE, ROOT, invoke
+from tests.conftest import invoke
 from tests.test_properties import Night, nights, run_night
-
-BULK = ROOT / "fixtures" / "bulk" / "cs-2026-11-26.csv"
-
-
-@pytest.fixture(scope="module")
-def night_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The example night, then the same night with the bulk list: two kept runs."""
-    out = tmp_path_factory.mktemp("explain") / "out"
-    assert invoke("run", EXAMPLE, "--out", out, "-q").exit_code == 0
-    assert invoke("run", EXAMPLE, "--extra-cancellations", BULK, "--out", out, "-q").exit_code == 0
-    return out
 
 
 def current(out: Path) -> str:

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLE, ROOT, invoke
+from tests.conftest import EXAMPLE, invoke
 
-BULK = ROOT / "fixtures" / "bulk" / "cs-2026-11-26.csv"
 # Chromium's own services (updates, accounts, time): it asks them whatever the page is;
 # the flags below send every request to a closed port on this machine, none leaves it.
 CHROMIUM_SERVICES = re.compile(r"^https?://[^/]*(google\.com|googleapis\.com|gvt1\.com)/")
@@ -33,15 +32,6 @@ CHROMIUM_FLAGS = [
     "--enable-logging=stderr",
     "--v=0",
 ]
-
-
-@pytest.fixture(scope="module")
-def night_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The README's walkthrough: the example night, then with the bulk list."""
-    out = tmp_path_factory.mktemp("page") / "out"
-    assert invoke("run", EXAMPLE, "--out", out, "-q").exit_code == 0
-    assert invoke("run", EXAMPLE, "--extra-cancellations", BULK, "--out", out, "-q").exit_code == 0
-    return out
 
 
 def page_of(out: Path, *options: str) -> str:
