@@ -132,16 +132,62 @@ def programs(source: Path, quoted: bool) -> tuple[dict[str, list[str]], dict[str
     return commands, outputs
 
 
-def bench_size(source: Path, quoted: bool, repeats: int) -> dict[str, Measure]:
-    """Floor, job and (if present) the DuckDB peer on one night, alternating."""
+# The quick phase: a pair counts when its floor took at most this much more than the
+# quickest floor the bench saw on that night (a slow phase inflates the floor and flatters
+# every ratio); the bench runs pairs until it has at least ``repeats`` such pairs, or gives
+# up after BENCH_CAP_MINUTES (default 20) and says so.
+QUICK_WITHIN = 0.10
+
+
+@dataclass(frozen=True)
+class Rounds:
+    """The medians of the pairs taken in the quick phase, and how they were found."""
+
+    medians: dict[str, Measure]
+    quickest_floor: float
+    pairs: int
+    quick_pairs: int
+    gave_up: bool
+
+
+def quick_pairs(
+    rounds: list[dict[str, Measure]], within: float = QUICK_WITHIN
+) -> list[dict[str, Measure]]:
+    """The rounds whose floor took at most ``within`` more than the quickest floor of all."""
+    if not rounds:
+        return []
+    quickest = min(round_["floor"].wall for round_ in rounds)
+    return [round_ for round_ in rounds if round_["floor"].wall <= quickest * (1 + within)]
+
+
+def bench_size(source: Path, quoted: bool, repeats: int) -> Rounds:
+    """Floor, job and (if present) the DuckDB peer on one night, alternating, round after
+    round, until ``repeats`` rounds fall in the quick phase (``quick_pairs``) or the time
+    cap passes; the medians of those rounds."""
     commands, outputs = programs(source, quoted)
-    runs: dict[str, list[Measure]] = {name: [] for name in commands}
-    for _ in range(repeats):
+    cap = time.monotonic() + float(os.environ.get("BENCH_CAP_MINUTES", "20")) * 60
+    rounds: list[dict[str, Measure]] = []
+    while True:
+        round_: dict[str, Measure] = {}
         for name, command in commands.items():
             if name != "job":
                 shutil.rmtree(outputs[name], ignore_errors=True)
-            runs[name].append(measure(command))
-    return {name: median(measures) for name, measures in runs.items()}
+            round_[name] = measure(command)
+        rounds.append(round_)
+        quick = quick_pairs(rounds)
+        gave_up = time.monotonic() > cap
+        if len(quick) >= repeats or gave_up:
+            break
+    chosen = (
+        quick if len(quick) >= repeats else sorted(rounds, key=lambda r: r["floor"].wall)[:repeats]
+    )
+    return Rounds(
+        {name: median([round_[name] for round_ in chosen]) for name in commands},
+        min(round_["floor"].wall for round_ in rounds),
+        len(rounds),
+        len(quick),
+        len(quick) < repeats,
+    )
 
 
 def bench_diff(lines: int, repeats: int) -> tuple[Measure, Measure]:
@@ -193,8 +239,19 @@ def main() -> None:
         ("quoted", quoted_night(lines), True, lines) for lines in quoted_sizes
     ]
     for kind, source, quoted, lines in nights:
-        found = bench_size(source, quoted, repeats)
+        rounds = bench_size(source, quoted, repeats)
+        found = rounds.medians
         floor, job, peer = found["floor"], found["job"], found.get("duckdb")
+        print(
+            f"{kind} {lines:,}: {rounds.pairs} rounds, quickest floor {rounds.quickest_floor:.2f} s; "
+            + (
+                f"gave up after BENCH_CAP_MINUTES with {rounds.quick_pairs} of {repeats} rounds "
+                "within 10% of it: the medians below are of the quickest rounds, not a quick phase"
+                if rounds.gave_up
+                else f"the medians below are of {rounds.quick_pairs} rounds whose floor was within 10% of it"
+            ),
+            flush=True,
+        )
         if kind == "synth":
             walls[lines] = job.wall
         peer_cells = f"{peer.wall:.2f} | {job.wall / peer.wall:.2f}" if peer else "n/a | n/a"
