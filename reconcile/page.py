@@ -73,7 +73,6 @@ class Page:
     history: list[dict[str, Any]]
     limit: int
     version: str = __version__
-    generated_for: str = ""
     statuses: list[dict[str, Any]] = field(default_factory=list)
 
 
