@@ -6,13 +6,14 @@ Polars and Pandera are imported inside the commands that need them, so that
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
@@ -53,9 +54,32 @@ class Seconds(click.ParamType[float]):
             self.fail(str(error), param, ctx)
 
 
+# The options run and check share that say where the night is and how to read it, by
+# their parameter names -> the names ``reconcile.api.settings`` takes them under. The
+# command receives them folded into one ``inputs`` mapping, passed on as it is.
+SETTINGS_OPTIONS = {
+    "config_file": "config",
+    "orders": "orders",
+    "batches": "batches",
+    "batch_items": "batch_items",
+    "cancellations": "cancellations",
+    "extra_cancellations": "extra_cancellations",
+    "policy_file": "policy",
+    "ready_file": "ready_file",
+    "max_age": "max_age",
+}
+
+
 def input_options(command: F) -> F:
     """What run and check share: INPUT_DIR, --config, one option per input file, the
-    cancellation lists, --policy, --ready-file, --report and --debug."""
+    cancellation lists, --policy, --ready-file, --max-age (these folded into ``inputs``,
+    see ``SETTINGS_OPTIONS``), --report and --debug."""
+
+    @functools.wraps(command)
+    def folded(**given: Any) -> Any:
+        inputs = {name: given.pop(option) for option, name in SETTINGS_OPTIONS.items()}
+        return command(inputs=inputs, **given)
+
     decorators = [
         click.argument("input_dir", required=False, type=INPUT_PATH),
         click.option(
@@ -106,9 +130,10 @@ def input_options(command: F) -> F:
         ),
         click.option("--debug", is_flag=True, help="Show a traceback for internal errors."),
     ]
+    wrapped: Callable[..., Any] = folded
     for decorator in reversed(decorators):
-        command = decorator(command)
-    return command
+        wrapped = decorator(wrapped)
+    return cast(F, wrapped)
 
 
 def guard_rail_options(command: F) -> F:
@@ -211,14 +236,7 @@ def cli() -> None:
 @guard_rail_options
 def run(
     input_dir: Path | None,
-    config_file: Path | None,
-    orders: Path | None,
-    batches: Path | None,
-    batch_items: Path | None,
-    cancellations: tuple[Path, ...],
-    extra_cancellations: tuple[Path, ...],
-    policy_file: Path | None,
-    ready_file: str | None,
+    inputs: dict[str, Any],
     report_file: Path | None,
     debug: bool,
     out: Path | None,
@@ -229,7 +247,6 @@ def run(
     output_format: str,
     quiet: bool,
     limit: int,
-    max_age: str | None,
     allow_over_limits: bool,
     **limits: str | None,
 ) -> None:
@@ -268,17 +285,7 @@ def run(
                 keep=keep,
                 wait=wait_seconds,
                 limits={key: value for key, value in limits.items() if value is not None},
-                **_input_options(
-                    config_file,
-                    orders,
-                    batches,
-                    batch_items,
-                    cancellations,
-                    extra_cancellations,
-                    policy_file,
-                    ready_file,
-                    max_age,
-                ),
+                **inputs,
             )
         finally:
             if timings:
@@ -338,20 +345,12 @@ def _say_after_publishing(text: str, *, nl: bool = True, err: bool = False) -> N
 @limit_option("The cancellations a run would reject or leave unmatched shown, each kind; 0: all.")
 def check(
     input_dir: Path | None,
-    config_file: Path | None,
-    orders: Path | None,
-    batches: Path | None,
-    batch_items: Path | None,
-    cancellations: tuple[Path, ...],
-    extra_cancellations: tuple[Path, ...],
-    policy_file: Path | None,
-    ready_file: str | None,
+    inputs: dict[str, Any],
     report_file: Path | None,
     debug: bool,
     output_format: str,
     quiet: bool,
     limit: int,
-    max_age: str | None,
 ) -> None:
     """Validate the inputs only: print every problem, write nothing.
 
@@ -369,21 +368,7 @@ def check(
         from reconcile import api
         from reconcile import summary as texts
 
-        checked = api.check(
-            input_dir,
-            report=report_file,
-            **_input_options(
-                config_file,
-                orders,
-                batches,
-                batch_items,
-                cancellations,
-                extra_cancellations,
-                policy_file,
-                ready_file,
-                max_age,
-            ),
-        )
+        checked = api.check(input_dir, report=report_file, **inputs)
         summary = checked.summary
         if output_format == "json":
             content = summary.content if summary is not None else None
@@ -675,31 +660,6 @@ def synth(output_dir: Path, lines: int, seed: int, force: bool) -> None:
             f"wrote {counts.orders} orders, {counts.batches} batches, {counts.batch_items} batch lines "
             f"and {counts.cancellations} cancellations to {output_dir}"
         )
-
-
-def _input_options(
-    config_file: Path | None,
-    orders: Path | None,
-    batches: Path | None,
-    batch_items: Path | None,
-    cancellations: tuple[Path, ...],
-    extra_cancellations: tuple[Path, ...],
-    policy_file: Path | None,
-    ready_file: str | None,
-    max_age: str | None,
-) -> dict[str, Any]:
-    """What run and check share, as ``reconcile.api.settings`` takes it."""
-    return {
-        "config": config_file,
-        "orders": orders,
-        "batches": batches,
-        "batch_items": batch_items,
-        "cancellations": cancellations,
-        "extra_cancellations": extra_cancellations,
-        "policy": policy_file,
-        "ready_file": ready_file,
-        "max_age": max_age,
-    }
 
 
 def _stderr_is_terminal() -> bool:

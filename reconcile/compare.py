@@ -29,7 +29,7 @@ from reconcile import csvio
 from reconcile.contract import CSV_OUTPUTS, SUMMARY
 from reconcile.errors import DiffError
 from reconcile.lookup import HASH
-from reconcile.publish import Run, held_folder, held_runs, history, store_for
+from reconcile.publish import Run, held_runs, history, hold, store_for
 
 # Each output's key (empty: the whole row); summary.json is compared entry by entry.
 KEYS: Mapping[str, tuple[str, ...]] = {
@@ -595,7 +595,7 @@ def compare_paths(old: Path, new: Path, only: str | None = None) -> Comparison:
     old_folder, new_folder = (Path(os.path.realpath(folder)) for folder in (old, new))
     with ExitStack() as holds:
         for folder in (old_folder, new_folder):
-            held_folder(folder, holds)
+            hold(folder, holds)
         return Comparison(str(old), str(new), compare_folders(old_folder, new_folder, only))
 
 

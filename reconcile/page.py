@@ -11,7 +11,7 @@ weigh 30-50 MB installed and 0.5-1 s to import, for bars). Imported only by ``re
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -196,6 +196,3 @@ def report(out: Path, limit: int = 20) -> str:
         loading = beside.submit(template)
         page = gather(out, limit)
         return render(page, loading.result())
-
-
-__all__: Sequence[str] = ("gather", "render", "report")

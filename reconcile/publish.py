@@ -600,20 +600,15 @@ def held_runs(target: Path, chosen: Callable[[list[Run]], list[Run]] = list) -> 
     for _ in range(HOLD_ATTEMPTS):
         with ExitStack() as holds:
             runs = chosen(kept_runs(target))
-            if all(_hold(run.folder, holds) for run in runs):
+            if all(hold(run.folder, holds) for run in runs):
                 yield runs
                 return
     raise OSError(f"the runs of {target} kept changing while being listed; try again")
 
 
-def held_folder(folder: Path, holds: ExitStack) -> None:
-    """Hold ``folder`` against pruning (if it is a run) until ``holds`` closes; nothing
-    happens for a folder that cannot be opened (its reader reports that)."""
-    _hold(folder, holds)
-
-
-def _hold(folder: Path, holds: ExitStack) -> bool:
-    """Take a shared lock on ``folder`` for as long as ``holds`` lives; False if it is gone."""
+def hold(folder: Path, holds: ExitStack) -> bool:
+    """Hold ``folder`` against pruning (a shared lock on it) for as long as ``holds`` lives;
+    False if it is gone (or cannot be opened: its reader reports that)."""
     try:
         handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     except OSError:
