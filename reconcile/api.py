@@ -203,11 +203,50 @@ def diff(old: PathLike, new: PathLike | None = None, *, only: str | None = None)
     """Compare two output folders, or the run before the current one of ``old`` with the
     current one (``reconcile diff``); ``DiffError`` (2) when they cannot be compared.
     ``reconcile.compare.any_difference(result.diffs)`` tells whether they differ."""
-    from reconcile import compare as differ
-
     if new is None:
-        return differ.compare_out(Path(old), only)
-    return differ.compare_paths(Path(old), Path(new), only)
+        return _compare_out(Path(old), only)
+    return _compare_paths(Path(old), Path(new), only)
+
+
+def _compare_out(out: Path, only: str | None = None) -> Comparison:
+    """The run before the current one of output folder ``out`` against the current one, each
+    named by its run's name; both are held against pruning while they are read."""
+    from reconcile.runs import held, identical_beside, previous_and_current
+
+    with (
+        held(out, lambda runs: list(previous_and_current(runs, out))) as (previous, current),
+        identical_beside(previous.folder, current.folder, only) as identical,
+    ):
+        # Polars loads here, while the threads compare the bytes.
+        from reconcile.compare import Comparison, compare_folders
+
+        return Comparison(
+            previous.name,
+            current.name,
+            compare_folders(previous.folder, current.folder, only, identical),
+        )
+
+
+def _compare_paths(old: Path, new: Path, only: str | None = None) -> Comparison:
+    """Two output folders, named by the paths given. Each side's link, if it is one, is
+    resolved once (a publish meanwhile cannot mix two runs into one side), and a run folder
+    is held against pruning while it is read."""
+    import os
+    from contextlib import ExitStack
+
+    from reconcile.publish import hold
+    from reconcile.runs import identical_beside
+
+    old_folder, new_folder = (Path(os.path.realpath(folder)) for folder in (old, new))
+    with ExitStack() as holds:
+        for folder in (old_folder, new_folder):
+            hold(folder, holds)
+        identical = holds.enter_context(identical_beside(old_folder, new_folder, only))
+        from reconcile.compare import Comparison, compare_folders
+
+        return Comparison(
+            str(old), str(new), compare_folders(old_folder, new_folder, only, identical)
+        )
 
 
 def explain(

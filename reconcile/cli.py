@@ -422,9 +422,10 @@ def diff(
     """
     with _errors_to_exit(debug):
         from reconcile import api
-        from reconcile import compare as differ
 
         comparison = api.diff(old_dir, new_dir, only=only)
+        from reconcile import compare as differ
+
         render = {
             "text": differ.text_report,
             "markdown": differ.markdown_report,
@@ -550,7 +551,7 @@ def runs(out: Path, output_format: str, every: bool) -> None:
     """
     with _errors_to_exit():
         from reconcile import summary as texts
-        from reconcile.compare import run_summaries
+        from reconcile.runs import run_summaries
 
         listed = run_summaries(out, every)
         if output_format == "json":

@@ -6,18 +6,16 @@ for rejected and unmatched cancellations), under each side's own headers as its
 summary records them; ``summary.json`` is compared entry by entry, its entries
 about the inputs (names, digests) apart, as they never make a difference by
 themselves. Only columns present on both sides are compared value by value; a
-column on one side only is reported once for the file. ``previous_and_current``
-and ``run_summaries`` read the kept runs of one output folder.
+column on one side only is reported once for the file. ``runs`` finds the runs to
+compare and which of their files hold the same bytes.
 """
 
 from __future__ import annotations
 
 import json
 import operator
-import os
-from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import reduce
 from pathlib import Path
@@ -29,7 +27,7 @@ from reconcile import csvio
 from reconcile.contract import CSV_OUTPUTS, SUMMARY
 from reconcile.errors import DiffError
 from reconcile.lookup import HASH
-from reconcile.publish import Run, held_runs, history, hold, store_for
+from reconcile.runs import Identical, identical_beside
 
 # Each output's key (empty: the whole row); summary.json is compared entry by entry.
 KEYS: Mapping[str, tuple[str, ...]] = {
@@ -68,64 +66,77 @@ class FileDiff:
         )
 
 
-def compare_folders(old: Path, new: Path, only: str | None = None) -> list[FileDiff]:
-    """Compare every output file of ``old`` and ``new`` (or just ``only``)."""
+def compare_folders(
+    old: Path, new: Path, only: str | None = None, identical: Identical | None = None
+) -> list[FileDiff]:
+    """Compare every output file of ``old`` and ``new`` (or just ``only``); ``identical`` is
+    ``runs.identical_beside``'s finding of which hold the same bytes, when it was started
+    beside the caller's other work (else it is started here)."""
     for folder in (old, new):
         if not folder.is_dir():
             raise DiffError(f"{folder}: no such folder")
-    names = [only] if only else list(KEYS)
     if only and only not in KEYS:
         raise DiffError(f"--file {only}: not an output file; one of {', '.join(KEYS)}")
-    old_headers, new_headers = _headers_of(old), _headers_of(new)
-    diffs = []
-    for name in names:
-        old_path, new_path = old / name, new / name
-        if not old_path.exists() and not new_path.exists():
-            continue
-        if not old_path.exists() or not new_path.exists():
-            diffs.append(FileDiff(name, KEYS[name], only_in="new" if new_path.exists() else "old"))
-            continue
-        # the two sides are read and parsed side by side: Polars parses without the GIL
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            old_bytes, new_bytes = pool.map(_read_bytes, (old_path, new_path))
-            if KEYS[name] and old_bytes == new_bytes:
-                # The same bytes hold the same rows: a file a re-run left as it was
-                # (often orders.csv) is not parsed at all. Not rejected_cancellations,
-                # whose key, the whole row, is known only from its parsed header.
-                diffs.append(FileDiff(name, KEYS[name]))
-                if name == SUMMARY:
-                    diffs.append(FileDiff(INPUTS_SECTION, KEYS[name]))
-                continue
-            old_frame, new_frame = pool.map(
-                _load, (old_path, new_path), (old_bytes, new_bytes), (name, name)
-            )
+    names = [only] if only else list(KEYS)
+    if identical is None:
+        with identical_beside(old, new, only) as found:
+            return compare_folders(old, new, only, found)
+    headers = _headers_of(old), _headers_of(new)
+    # The files the byte comparison does not look at, and summary.json (which it compares
+    # first), are compared while it goes through the large ones.
+    first = sorted(names, key=lambda name: name in identical and name != SUMMARY)
+    diffs = {name: _compare_file(old, new, name, identical.get(name), headers) for name in first}
+    return [diff for name in names for diff in diffs[name]]
+
+
+def _compare_file(
+    old: Path,
+    new: Path,
+    name: str,
+    same: Future[bool] | None,
+    headers: tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]],
+) -> list[FileDiff]:
+    """One output file's differences (summary.json's entries about the inputs apart)."""
+    old_path, new_path = old / name, new / name
+    if not old_path.exists() and not new_path.exists():
+        return []
+    if not old_path.exists() or not new_path.exists():
+        return [FileDiff(name, KEYS[name], only_in="new" if new_path.exists() else "old")]
+    if same is not None and same.result():
+        # The same bytes hold the same rows: a file a re-run left as it was (often all
+        # but summary.json) is not parsed at all.
         if name == SUMMARY:
-            about_inputs = pl.col("entry").str.starts_with(INPUT_ENTRIES[0]) | pl.col(
-                "entry"
-            ).str.starts_with(INPUT_ENTRIES[1])
-            diffs.append(
-                compare_tables(
-                    name, old_frame.filter(~about_inputs), new_frame.filter(~about_inputs)
-                )
-            )
-            inputs = compare_tables(
-                name, old_frame.filter(about_inputs), new_frame.filter(about_inputs)
-            )
-            diffs.append(replace(inputs, name=INPUTS_SECTION))
-            continue
-        carried = CARRIED.get(name)
-        if carried is None:
-            diffs.append(compare_tables(name, old_frame, new_frame))
-            continue
-        # Rows pair by the contract's keys under each side's own headers (each run's
-        # summary says which); the result is shown under the new side's headers.
-        compared = compare_tables(
-            name,
-            _renamed(old_frame, _inverse(old_headers.get(carried, {}))),
-            _renamed(new_frame, _inverse(new_headers.get(carried, {}))),
+            return [FileDiff(name, KEYS[name]), FileDiff(INPUTS_SECTION, KEYS[name])]
+        return [FileDiff(name, KEYS[name])]
+    # the two sides are read and parsed side by side: Polars parses without the GIL
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        old_bytes, new_bytes = pool.map(_read_bytes, (old_path, new_path))
+        old_frame, new_frame = pool.map(
+            _load, (old_path, new_path), (old_bytes, new_bytes), (name, name)
         )
-        diffs.append(_in_headers(compared, new_headers.get(carried, {})))
-    return diffs
+    if name == SUMMARY:
+        about_inputs = pl.col("entry").str.starts_with(INPUT_ENTRIES[0]) | pl.col(
+            "entry"
+        ).str.starts_with(INPUT_ENTRIES[1])
+        inputs = compare_tables(
+            name, old_frame.filter(about_inputs), new_frame.filter(about_inputs)
+        )
+        return [
+            compare_tables(name, old_frame.filter(~about_inputs), new_frame.filter(~about_inputs)),
+            replace(inputs, name=INPUTS_SECTION),
+        ]
+    carried = CARRIED.get(name)
+    if carried is None:
+        return [compare_tables(name, old_frame, new_frame)]
+    # Rows pair by the contract's keys under each side's own headers (each run's summary
+    # says which); the result is shown under the new side's headers.
+    old_headers, new_headers = headers
+    compared = compare_tables(
+        name,
+        _renamed(old_frame, _inverse(old_headers.get(carried, {}))),
+        _renamed(new_frame, _inverse(new_headers.get(carried, {}))),
+    )
+    return [_in_headers(compared, new_headers.get(carried, {}))]
 
 
 # output file -> the input file whose columns (and headers) it carries
@@ -574,81 +585,3 @@ def json_report(comparison: Comparison, limit: int = 0) -> str:
         ],
     }
     return json.dumps(content, indent=2, ensure_ascii=False) + "\n"
-
-
-# ---- runs of one output folder -------------------------------------------------
-
-
-def compare_out(out: Path, only: str | None = None) -> Comparison:
-    """The run before the current one of output folder ``out`` against the current one, each
-    named by its run's name; both are held against pruning while they are read."""
-    with held(out, lambda runs: list(previous_and_current(runs, out))) as (previous, current):
-        return Comparison(
-            previous.name, current.name, compare_folders(previous.folder, current.folder, only)
-        )
-
-
-def compare_paths(old: Path, new: Path, only: str | None = None) -> Comparison:
-    """Two output folders, named by the paths given. Each side's link, if it is one, is
-    resolved once (a publish meanwhile cannot mix two runs into one side), and a run folder
-    is held against pruning while it is read."""
-    old_folder, new_folder = (Path(os.path.realpath(folder)) for folder in (old, new))
-    with ExitStack() as holds:
-        for folder in (old_folder, new_folder):
-            hold(folder, holds)
-        return Comparison(str(old), str(new), compare_folders(old_folder, new_folder, only))
-
-
-def previous_and_current(runs: list[Run], out: Path) -> tuple[Run, Run]:
-    """The run before the current one of output folder ``out``, and the current one, of its
-    kept ``runs``."""
-    current = next((index for index, run in enumerate(runs) if run.current), None)
-    if current is None or current + 1 >= len(runs):
-        raise DiffError(
-            f"{out} has no earlier run to compare with (its kept runs: "
-            f"{', '.join(run.name for run in runs) or 'none'}); give two folders instead"
-        )
-    return runs[current + 1], runs[current]
-
-
-def run_summaries(out: Path, every: bool = False) -> list[tuple[Run, dict[str, Any] | None]]:
-    """Every kept run of ``out``, newest first, with its summary (None if it has none: a
-    folder taken over, say), read while the runs are held against pruning; with ``every``,
-    the runs pruned since whose summaries the history keeps, too (``kept`` False)."""
-    listed = []
-    with held(out) as runs:
-        for run in runs:
-            try:
-                summary = json.loads((run.folder / SUMMARY).read_bytes())
-            except (OSError, ValueError):
-                summary = None
-            listed.append((run, summary if isinstance(summary, dict) else None))
-    if every:
-        kept = {run.name for run, _ in listed}
-        for name, data in history(out):
-            if name not in kept:
-                pruned = Run(name, store_for(out).history / f"{name}.json", False, kept=False)
-                listed.append((pruned, _summary_of(data)))
-        listed.sort(key=lambda entry: entry[0].name, reverse=True)
-    return listed
-
-
-def _summary_of(data: bytes) -> dict[str, Any] | None:
-    try:
-        summary = json.loads(data)
-    except ValueError:
-        return None
-    return summary if isinstance(summary, dict) else None
-
-
-@contextmanager
-def held(out: Path, chosen: Callable[[list[Run]], list[Run]] = list) -> Iterator[list[Run]]:
-    """``publish.held_runs``, its failures as ``DiffError`` (exit 2), for the commands that
-    read runs (diff, runs, explain)."""
-    try:
-        with held_runs(out, chosen) as runs:
-            yield runs
-    except FileNotFoundError as error:
-        raise DiffError(str(error)) from None
-    except OSError as error:
-        raise DiffError(f"cannot list the runs of {out}: {error.strerror or error}") from None

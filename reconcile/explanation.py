@@ -18,10 +18,10 @@ from typing import Any
 import polars as pl
 
 from reconcile import contract
-from reconcile.compare import held
 from reconcile.contract import WHITE_SPACE, trim
 from reconcile.errors import DiffError
 from reconcile.publish import Run
+from reconcile.runs import held
 
 
 @dataclass(frozen=True)

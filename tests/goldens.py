@@ -1,5 +1,6 @@
 """Regenerate every golden folder and file in ``tests/golden/`` from the shipped fixtures,
-and every console transcript of the README and docs/ (``tests/transcripts.py``).
+every console transcript of the README and docs/ (``tests/transcripts.py``), and the
+report's templates compiled to Python (``reconcile/templates/compiled``).
 
 Run it (``make goldens``) after an intended change to the outputs, then review the change
 with ``git diff tests/golden`` before committing it: the goldens are what the tests hold
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from reconcile import page
 from reconcile.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,8 +79,15 @@ def regenerate() -> list[Path]:
     return written
 
 
+def recompile_templates() -> list[Path]:
+    """The report's templates compiled to Python anew (``reconcile/templates/compiled``)."""
+    shutil.rmtree(page.COMPILED, ignore_errors=True)
+    page.compile_templates(page.COMPILED)
+    return sorted(page.COMPILED.iterdir())
+
+
 if __name__ == "__main__":
     from tests.transcripts import rewrite
 
-    for path in [*regenerate(), *rewrite()]:
+    for path in [*recompile_templates(), *regenerate(), *rewrite()]:
         print(f"wrote {path.relative_to(ROOT)}")

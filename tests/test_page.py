@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from reconcile import page
 from tests.conftest import EXAMPLE, invoke
 
 # Chromium's own services (updates, accounts, time): it asks them whatever the page is;
@@ -121,6 +122,24 @@ def test_the_page_is_written_whole_and_trouble_exits_2(night_out: Path, tmp_path
     assert target.read_text() == page_of(night_out)
     assert [path.name for path in tmp_path.iterdir()] == ["night.html"]
     assert invoke("report", tmp_path, "--output", "-").exit_code == 2
+
+
+def test_the_shipped_compiled_templates_are_those_of_the_sources(
+    night_out: Path, tmp_path: Path
+) -> None:
+    """It ships each template compiled exactly as its source compiles now (``make goldens``
+    rewrites them), renders the page from the compiled module, and that page is the one the
+    source renders."""
+    page.compile_templates(tmp_path)
+    fresh = {path.name: path.read_text() for path in tmp_path.iterdir()}
+    shipped = {path.name: path.read_text() for path in page.COMPILED.glob("*.py")}
+    assert shipped == fresh, "the compiled templates are stale: run make goldens"
+    compiled = page.template()
+    from_source = page.environment(precompiled=False).get_template(page.PAGE_TEMPLATE)
+    assert str(compiled.filename).endswith(".py")
+    assert str(from_source.filename).endswith(".j2")
+    gathered = page.gather(night_out)
+    assert page.render(gathered, compiled) == page.render(gathered, from_source)
 
 
 @pytest.mark.subprocess

@@ -581,6 +581,7 @@ def test_diff_and_runs_never_see_a_run_pruned_while_they_read(tmp_path: Path) ->
     """While 40 runs publish the same night at --keep 1, every ``diff OUT`` finds the two
     runs identical and every ``runs OUT`` reads every run's summary (at --keep 1, 24 of 25
     diffs saw their previous run deleted mid-read and reported false differences)."""
+    from reconcile import api, runs
     from reconcile import compare as differ
 
     night = tmp_path / "night"
@@ -594,10 +595,10 @@ def test_diff_and_runs_never_see_a_run_pruned_while_they_read(tmp_path: Path) ->
     )
     compared = listed = 0
     while publisher.poll() is None:
-        comparison = differ.compare_out(out)
+        comparison = api.diff(out)
         assert not differ.any_difference(comparison.diffs), differ.text_report(comparison)
         compared += 1
-        summaries = differ.run_summaries(out)
+        summaries = runs.run_summaries(out)
         assert len(summaries) >= 2 and all(summary for _, summary in summaries)
         listed += 1
     assert publisher.returncode == 0, publisher.stderr.read() if publisher.stderr else ""
