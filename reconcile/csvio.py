@@ -123,9 +123,24 @@ def read_csv_table(
     return _in_one_chunk(result)
 
 
-def read_csv_bytes(data: bytes, label: str, *, digest: bool = True) -> ReadResult:
-    """``read_csv_table`` of a file's bytes already read (the caller holds them)."""
-    return _in_one_chunk(_read_csv(data, label, digest, no_column))
+def read_csv_bytes(
+    data: bytes,
+    label: str,
+    *,
+    digest: bool = True,
+    keep_encoded: KeepEncoded = no_column,
+    one_chunk: bool = True,
+) -> ReadResult:
+    """``read_csv_table`` of a file's bytes already read (the caller holds them);
+    ``one_chunk=False`` leaves the frame in the reader's chunks (for a caller that only
+    filters and compares, which chunks do not slow)."""
+    result = _read_csv(data, label, digest, keep_encoded)
+    return _in_one_chunk(result) if one_chunk else result
+
+
+def every_column(name: str) -> bool:
+    """``KeepEncoded`` for callers that compare cells and decode only those they show."""
+    return True
 
 
 def _in_one_chunk(result: ReadResult) -> ReadResult:
@@ -376,6 +391,13 @@ def _decoded(column: pl.Series, rows: pl.Series, quoted: pl.Series) -> pl.Series
     # a copy in one chunk (scattering into chunks costs more): scattering into the
     # frame's own column would change the frame
     return column.rechunk().clone().scatter(rows, values)
+
+
+def unquoted(cell: pl.Expr) -> pl.Expr:
+    """The value of ``cell``, a text that is one whole quoted field, or as it is when it does
+    not start with a quote (a cell of an ``as_written`` column)."""
+    value = cell.str.slice(1, cell.str.len_chars() - 2).str.replace_all('""', '"', literal=True)
+    return pl.when(cell.str.starts_with('"')).then(value).otherwise(cell)
 
 
 def decoded(frame: pl.DataFrame, columns: Iterable[str]) -> pl.DataFrame:

@@ -396,3 +396,47 @@ def test_markdown_escapes_header_cells(two_copies: tuple[Path, Path]) -> None:
         "|---|---|---|---|\n"
         "| B-2000 | Filling | 1 | y |\n"
     ) in result.stdout
+
+
+QUOTED_LINES = (
+    "batch_id,order_id,item_id,quantity,description\n"
+    'B-1,O-1,"""7""",1,"Canvas 16"" x 20"""\n'
+    'B-1,O-1,0002,1,"Mug 11"""\n'
+    "B-1,O-1,0003,2,Tote bag\n"
+    'B-2,O-2,0004,1,"Vinyl 7"" sleeve"\n'
+)
+
+
+@pytest.mark.parametrize("empty_quoted", [False, True], ids=["both-as-written", "one-decoded"])
+def test_quoted_cells_compare_as_values_and_show_decoded(
+    two_copies: tuple[Path, Path], empty_quoted: bool
+) -> None:
+    """It compares cells kept quoted as written (each side's minimal quoting) by their values,
+    whether the other side's column was decoded or not (a quoted empty field makes it so),
+    and shows every value decoded: a key, an added or removed row, an old and a new value."""
+    old, new = two_copies
+    (old / "batch_items.csv").write_text(QUOTED_LINES)
+    changed = (
+        QUOTED_LINES.replace('"Canvas 16"" x 20"""', '"Canvas 16"" x 24"""')
+        .replace('B-2,O-2,0004,1,"Vinyl 7"" sleeve"\n', "")
+        .replace("Tote bag", '""' if empty_quoted else "Tote bag")
+    )
+    (new / "batch_items.csv").write_text(changed + 'B-3,O-3,0005,1,"Poster 12"" x 18"""\n')
+    result = invoke("diff", old, new, "--file", "batch_items.csv")
+    assert result.exit_code == 1
+    expected_changes = ['    ~ B-1 / "7": description Canvas 16" x 20" -> Canvas 16" x 24"']
+    if empty_quoted:
+        expected_changes.append("    ~ B-1 / 0003: description Tote bag -> ")
+    assert result.stdout == sides(old, new) + "\n".join(
+        [
+            f"batch_items.csv: 1 added, 1 removed, {len(expected_changes)} changed "
+            "(key: batch_id, item_id)",
+            "  added:",
+            '    + batch_id=B-3, order_id=O-3, item_id=0005, quantity=1, description=Poster 12" x 18"',
+            "  removed:",
+            '    - batch_id=B-2, order_id=O-2, item_id=0004, quantity=1, description=Vinyl 7" sleeve',
+            "  changed:",
+            *expected_changes,
+            "",
+        ]
+    )
