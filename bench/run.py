@@ -12,7 +12,8 @@ medians of wall time, CPU time (user + sys) and peak RSS, with the ratios b/a an
 the size nearest 5M against Polars reading both folders, and ``reconcile --help``
 and ``--version``.
 
-Numbers come from ``os.wait4`` on each child: its own CPU time and peak RSS.
+Numbers come from ``os.wait4`` on each child: its own CPU time and peak RSS. Each program
+starts after ``os.sync()``, so that none pays for writing back another's files.
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ class Measure:
 
 
 def measure(command: list[str], ok: tuple[int, ...] = (0,)) -> Measure:
+    # Every program starts with no other's dirty pages to write back: the floor writes
+    # 340 MB without fsync, and the kernel wrote them back during the job that followed
+    # (0.1 s of its time, three pairs of runs out of three), while the job fsyncs its own.
+    os.sync()
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
