@@ -9,8 +9,9 @@ needs it). On each night it runs, alternating, (a) the floor (bench/floor.py),
 (../shared/bench/peer_duckdb.py, the default rules as one SQL script, which reads
 quoted CSV but not bare inch marks), BENCH_REPEATS times (default 3), and prints the
 medians of wall time, CPU time (user + sys) and peak RSS, with the ratios b/a and b/c. It then times ``reconcile diff`` of two output folders of
-the size nearest 5M against Polars reading both folders, and ``reconcile --help``
-and ``--version``.
+the size nearest 5M against Polars reading both folders, ``reconcile report OUT``
+against ``reconcile diff OUT`` on an output folder of that size (its two runs
+differing, then alike), and ``reconcile --help`` and ``--version``.
 
 Numbers come from ``os.wait4`` on each child: its own CPU time and peak RSS. Each program
 starts after ``os.sync()``, so that none pays for writing back another's files.
@@ -39,13 +40,23 @@ class Measure:
     rss_mb: float
 
 
+# The programs run as on a user's machine, where Python keeps the bytecode it compiles: this
+# machine's environment says not to (PYTHONDONTWRITEBYTECODE), and the job's own modules,
+# installed editable, were compiled anew on every run (0.04 s of CPU).
+AS_USERS_RUN = {
+    name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"
+}
+
+
 def measure(command: list[str], ok: tuple[int, ...] = (0,)) -> Measure:
     # Every program starts with no other's dirty pages to write back: the floor writes
     # 340 MB without fsync, and the kernel wrote them back during the job that followed
     # (0.1 s of its time, three pairs of runs out of three), while the job fsyncs its own.
     os.sync()
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=AS_USERS_RUN
+    )
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -215,6 +226,32 @@ def bench_diff(lines: int, repeats: int) -> tuple[Measure, Measure]:
     return median(floor_runs), median(diff_runs)
 
 
+def bench_report(lines: int, repeats: int) -> list[tuple[str, Measure, Measure]]:
+    """``reconcile diff OUT`` and ``reconcile report OUT`` on one output folder, alternating:
+    after the night then the night under a policy (the runs differ), and after the night
+    under the policy twice (they are byte for byte the same but for summary.json)."""
+    source = night(lines)
+    out = DATA / f"report-out-{lines}"
+    page = DATA / f"report-{lines}.html"
+    policy = DATA / "policy.toml"
+    run = [sys.executable, "-m", "reconcile", "run", str(source), "-q", "--out", str(out)]
+    diff = [sys.executable, "-m", "reconcile", "diff", str(out)]
+    report = [sys.executable, "-m", "reconcile", "report", str(out), "--output", str(page)]
+    found = []
+    for label, arguments in (
+        ("runs differ", [[], ["--policy", str(policy)]]),
+        ("runs alike", [["--policy", str(policy)]]),
+    ):
+        for more in arguments:
+            subprocess.run([*run, *more, "--keep", "1"], check=True)
+        diffs, reports = [], []
+        for _ in range(repeats):
+            diffs.append(measure(diff, ok=(0, 1)))
+            reports.append(measure(report))
+        found.append((label, median(diffs), median(reports)))
+    return found
+
+
 def startup(argument: str, repeats: int = 15) -> float:
     reconcile = str(Path(sys.executable).parent / "reconcile")
     return statistics.median(measure([reconcile, argument]).wall for _ in range(repeats))
@@ -277,6 +314,11 @@ def main() -> None:
         f"\nreconcile diff of two {diff_size:,}-line output folders: {diff.wall:.2f} s; "
         f"Polars reading both folders: {read_both.wall:.2f} s; ratio {diff.wall / read_both.wall:.2f}"
     )
+    for label, diff_out, report in bench_report(diff_size, max(repeats, 5)):
+        print(
+            f"{diff_size:,}-line OUT, {label}: reconcile diff OUT {diff_out.wall:.3f} s, "
+            f"reconcile report OUT {report.wall:.3f} s; ratio {report.wall / diff_out.wall:.2f}"
+        )
     print(
         f"reconcile --help: {startup('--help') * 1000:.0f} ms; --version: {startup('--version') * 1000:.0f} ms (medians of 15)"
     )
