@@ -1,0 +1,87 @@
+"""reconcile.runs: the kept runs as readers see them, and which files hold the same bytes."""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from reconcile import runs
+from reconcile.contract import SUMMARY
+from reconcile.errors import DiffError
+
+
+def test_same_bytes_compares_chunk_by_chunk_to_the_first_difference(tmp_path: Path) -> None:
+    """It finds two files the same only when every byte is, across chunk borders, and two
+    files of different sizes different without reading them."""
+    chunk = runs.CHUNK
+    left, right = tmp_path / "left", tmp_path / "right"
+    data = bytes(range(256)) * (2 * chunk // 256 + 7)
+    left.write_bytes(data)
+    right.write_bytes(data)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        assert runs.same_bytes(left, right, pool)
+        for at in (0, chunk - 1, chunk, len(data) - 1):
+            changed = bytearray(data)
+            changed[at] ^= 1
+            right.write_bytes(changed)
+            assert not runs.same_bytes(left, right, pool), at
+        right.write_bytes(data + b"\n")
+        assert not runs.same_bytes(left, right, pool)
+        (tmp_path / "empty").write_bytes(b"")
+        (tmp_path / "also-empty").write_bytes(b"")
+        assert runs.same_bytes(tmp_path / "empty", tmp_path / "also-empty", pool)
+
+
+def test_same_bytes_is_false_for_a_missing_file_and_names_an_unreadable_one(
+    tmp_path: Path,
+) -> None:
+    """It leaves a missing file or a folder to the comparison (which reports them), and
+    raises DiffError naming a file it cannot read."""
+    present = tmp_path / "present.csv"
+    present.write_text("a\n")
+    (tmp_path / "folder.csv").mkdir()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        assert not runs.same_bytes(present, tmp_path / "missing.csv", pool)
+        assert not runs.same_bytes(present, tmp_path / "folder.csv", pool)
+        if os.geteuid() != 0:  # root reads a file whatever its mode
+            locked = tmp_path / "locked.csv"
+            locked.write_text("a\n")
+            locked.chmod(0)
+            with pytest.raises(DiffError, match=f"cannot read {locked}: Permission denied"):
+                runs.same_bytes(present, locked, pool)
+
+
+def test_identical_beside_answers_each_keyed_output_summary_first(tmp_path: Path) -> None:
+    """It answers, for each keyed output (rejected and unmatched cancellations, keyed by their
+    whole row, aside), whether both folders hold the same bytes, summary.json first."""
+    old, new = tmp_path / "old", tmp_path / "new"
+    for folder in (old, new):
+        folder.mkdir()
+        for name in runs.KEYED_OUTPUTS:
+            (folder / name).write_text(f"{name}\n")
+    (new / "batches.csv").write_text("changed\n")
+    with runs.identical_beside(old, new) as identical:
+        assert next(iter(identical)) == SUMMARY
+        assert set(identical) == set(runs.KEYED_OUTPUTS)
+        assert "rejected_cancellations.csv" not in identical
+        answers = {name: found.result() for name, found in identical.items()}
+    assert answers == {name: name != "batches.csv" for name in runs.KEYED_OUTPUTS}
+    with runs.identical_beside(old, new, "orders.csv") as only:
+        assert {name: found.result() for name, found in only.items()} == {"orders.csv": True}
+
+
+def test_identical_beside_stops_its_threads_when_the_block_ends(tmp_path: Path) -> None:
+    """It stops comparing when the block ends early (an error in the caller, say): no thread
+    of its own outlives the block."""
+    old, new = tmp_path / "old", tmp_path / "new"
+    for folder in (old, new):
+        folder.mkdir()
+        for name in runs.KEYED_OUTPUTS:
+            (folder / name).write_bytes(b"x" * (3 * runs.CHUNK))
+    with pytest.raises(RuntimeError), runs.identical_beside(old, new):
+        raise RuntimeError("the caller failed")
+    assert not [thread for thread in threading.enumerate() if "same-bytes" in thread.name]
