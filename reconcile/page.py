@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
     from jinja2 import Environment, Template
 
     from reconcile.compare import Comparison
+
+# A field may be longer than the csv module's default limit (128 KB), as in csvio.
+csv.field_size_limit(sys.maxsize)
 
 LISTS = (
     (contract.REGENERATION_QUEUE.name, "Regeneration queue", "batches to regenerate now"),

@@ -83,6 +83,19 @@ def test_every_value_from_the_inputs_is_escaped(tmp_path: Path) -> None:
     assert "&lt;b&gt;Dispatched&lt;/b&gt;" in html
 
 
+def test_a_list_with_a_field_over_the_csv_modules_limit_is_shown(tmp_path: Path) -> None:
+    """It shows a list whose field is longer than Python's csv module reads (128 KB), as
+    it shows any other."""
+    night = shutil.copytree(EXAMPLE, tmp_path / "night")
+    note = "n" * 200_000
+    with (night / "cancellations.csv").open("a") as file:
+        file.write(f"O-7777,,cs-dana,{note}\n")
+    out = tmp_path / "out"
+    assert invoke("run", night, "--out", out, "-q").exit_code == 0
+    html = page_of(out)
+    assert "O-7777" in html and note in html
+
+
 class _Fetches(HTMLParser):
     """Every attribute of the page that could make a browser fetch something."""
 
