@@ -132,12 +132,12 @@ def run_summaries(out: Path, every: bool = False) -> list[tuple[Run, dict[str, A
         for name, data in history(out):
             if name not in kept:
                 pruned = Run(name, store_for(out).history / f"{name}.json", False, kept=False)
-                listed.append((pruned, summary_of(data)))
+                listed.append((pruned, _summary_of(data)))
         listed.sort(key=lambda entry: entry[0].name, reverse=True)
     return listed
 
 
-def summary_of(data: bytes) -> dict[str, Any] | None:
+def _summary_of(data: bytes) -> dict[str, Any] | None:
     """A summary's content, or None when it is not a JSON object."""
     try:
         summary = json.loads(data)
