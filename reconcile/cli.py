@@ -550,14 +550,10 @@ def runs(out: Path, output_format: str, every: bool) -> None:
         reconcile runs out/example
     """
     with _errors_to_exit():
-        from reconcile import summary as texts
-        from reconcile.runs import run_summaries
+        from reconcile.runs import run_summaries, runs_json, runs_text
 
         listed = run_summaries(out, every)
-        if output_format == "json":
-            click.echo(texts.runs_json(listed), nl=False)
-        else:
-            click.echo(texts.runs_text(listed), nl=False)
+        click.echo((runs_json if output_format == "json" else runs_text)(listed), nl=False)
 
 
 @cli.command()

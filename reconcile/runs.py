@@ -1,9 +1,10 @@
 """The kept runs of an output folder as the reading commands (diff, runs, explain, report)
 see them: held against pruning while they are read, the current run and the one before,
-their summaries, and which of two folders' files hold the same bytes.
+their summaries and their listing (``reconcile runs``), and which of two folders' files hold
+the same bytes.
 
-No Polars here (``compare`` imports this module, not the other way): ``runs`` lists
-summaries without loading it, and ``diff`` and ``report`` start comparing the two runs'
+No Polars here (``compare`` imports this module, not the other way): ``reconcile runs``
+lists runs without loading it, and ``diff`` and ``report`` start comparing the two runs'
 bytes on threads (reads need no GIL) while Polars loads.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -144,3 +145,54 @@ def _summary_of(data: bytes) -> dict[str, Any] | None:
     except ValueError:
         return None
     return summary if isinstance(summary, dict) else None
+
+
+def runs_text(listed: Sequence[tuple[Run, Mapping[str, Any] | None]]) -> str:
+    """The kept runs, newest first: name, when, inputs with short digests, and counts."""
+    if not listed:
+        return "no runs kept\n"
+    lines = []
+    for run, content in listed:
+        marker = "  (current)" if run.current else ("" if run.kept else "  (pruned; summary kept)")
+        lines.append(f"{run.name}{marker}  {run.started}")
+        if content is None:
+            lines.append("  no summary.json (a folder taken over, not a run's outputs)")
+            continue
+        inputs = content.get("inputs", {})
+        files = [
+            f"{entry['file']} {entry['sha256'][:12]}"
+            for entries in inputs.values()
+            if isinstance(entries, list)
+            for entry in entries
+        ] or [
+            f"{name} {entry['sha256'][:12]}" for name, entry in inputs.items() if "sha256" in entry
+        ]
+        lines.append(f"  inputs: {', '.join(files)}")
+        lines.append(f"  {_run_counts(content)}")
+    return "\n".join(lines) + "\n"
+
+
+def _run_counts(content: Mapping[str, Any]) -> str:
+    cancellations = content.get("cancellations", {})
+    actions: Mapping[str, Mapping[str, int]] = content.get("actions", {})
+
+    def total(key: str) -> int:
+        return sum(facts.get(key, 0) for facts in actions.values())
+
+    rejected = sum(cancellations.get("rejected", {}).values())
+    return (
+        f"cancellations: {cancellations.get('applied', 0)} applied, {rejected} rejected, "
+        f"{cancellations.get('unmatched', 0)} unmatched; "
+        f"lines: {total('lines_removed')} removed, {total('lines_held')} held; "
+        f"batches: {total('batches_queued')} queued, {total('batches_archived')} archived"
+    )
+
+
+def runs_json(listed: Sequence[tuple[Run, Mapping[str, Any] | None]]) -> str:
+    content = {
+        "runs": [
+            {"name": run.name, "current": run.current, "kept": run.kept, "summary": summary}
+            for run, summary in listed
+        ]
+    }
+    return json.dumps(content, indent=2, ensure_ascii=False) + "\n"

@@ -1,5 +1,5 @@
-"""What a run tells people: ``summary.json``, the human summary, the validation report, and
-the listing of an output folder's kept runs."""
+"""What a run tells people: ``summary.json``, the human summary and the validation report
+(the listing of an output folder's kept runs is ``runs``', which needs no Polars)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from reconcile.rules import Outputs
 
 if TYPE_CHECKING:
     from reconcile.config import Settings
-    from reconcile.publish import Run
 
 SHOWN_PER_KIND = 20
 SHOWN_VALUE_CHARS = 60
@@ -253,56 +252,5 @@ def report_json(problems: pl.DataFrame, run_summary: Mapping[str, Any] | None) -
         "problem_count": problems.height,
         "problems": problems.select(list(PROBLEM_SCHEMA)).to_dicts(),
         "summary": run_summary,
-    }
-    return json.dumps(content, indent=2, ensure_ascii=False) + "\n"
-
-
-def runs_text(listed: Sequence[tuple[Run, Mapping[str, Any] | None]]) -> str:
-    """The kept runs, newest first: name, when, inputs with short digests, and counts."""
-    if not listed:
-        return "no runs kept\n"
-    lines = []
-    for run, content in listed:
-        marker = "  (current)" if run.current else ("" if run.kept else "  (pruned; summary kept)")
-        lines.append(f"{run.name}{marker}  {run.started}")
-        if content is None:
-            lines.append("  no summary.json (a folder taken over, not a run's outputs)")
-            continue
-        inputs = content.get("inputs", {})
-        files = [
-            f"{entry['file']} {entry['sha256'][:12]}"
-            for entries in inputs.values()
-            if isinstance(entries, list)
-            for entry in entries
-        ] or [
-            f"{name} {entry['sha256'][:12]}" for name, entry in inputs.items() if "sha256" in entry
-        ]
-        lines.append(f"  inputs: {', '.join(files)}")
-        lines.append(f"  {_run_counts(content)}")
-    return "\n".join(lines) + "\n"
-
-
-def _run_counts(content: Mapping[str, Any]) -> str:
-    cancellations = content.get("cancellations", {})
-    actions: Mapping[str, Mapping[str, int]] = content.get("actions", {})
-
-    def total(key: str) -> int:
-        return sum(facts.get(key, 0) for facts in actions.values())
-
-    rejected = sum(cancellations.get("rejected", {}).values())
-    return (
-        f"cancellations: {cancellations.get('applied', 0)} applied, {rejected} rejected, "
-        f"{cancellations.get('unmatched', 0)} unmatched; "
-        f"lines: {total('lines_removed')} removed, {total('lines_held')} held; "
-        f"batches: {total('batches_queued')} queued, {total('batches_archived')} archived"
-    )
-
-
-def runs_json(listed: Sequence[tuple[Run, Mapping[str, Any] | None]]) -> str:
-    content = {
-        "runs": [
-            {"name": run.name, "current": run.current, "kept": run.kept, "summary": summary}
-            for run, summary in listed
-        ]
     }
     return json.dumps(content, indent=2, ensure_ascii=False) + "\n"

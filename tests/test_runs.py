@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -12,6 +14,7 @@ import pytest
 from reconcile import runs
 from reconcile.contract import SUMMARY
 from reconcile.errors import DiffError
+from tests.conftest import EXAMPLE, invoke
 
 
 def test_same_bytes_compares_chunk_by_chunk_to_the_first_difference(tmp_path: Path) -> None:
@@ -85,3 +88,21 @@ def test_identical_beside_stops_its_threads_when_the_block_ends(tmp_path: Path) 
     with pytest.raises(RuntimeError), runs.identical_beside(old, new):
         raise RuntimeError("the caller failed")
     assert not [thread for thread in threading.enumerate() if "same-bytes" in thread.name]
+
+
+@pytest.mark.subprocess
+def test_listing_the_runs_never_loads_polars(tmp_path: Path) -> None:
+    """It lists an output folder's runs, as text and as JSON, without importing Polars
+    (0.07 s against 0.18 s with it)."""
+    out = tmp_path / "out"
+    assert invoke("run", EXAMPLE, "--out", out, "-q").exit_code == 0
+    code = (
+        "import sys\nfrom reconcile.cli import cli\n"
+        "for extra in ([], ['--format', 'json'], ['--all']):\n"
+        "    try:\n        cli(['runs', sys.argv[1], *extra], prog_name='reconcile')\n"
+        "    except SystemExit as done:\n        assert done.code == 0, done.code\n"
+        "print('polars' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "False"
