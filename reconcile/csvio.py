@@ -406,6 +406,8 @@ def decoded(frame: pl.DataFrame, columns: Iterable[str]) -> pl.DataFrame:
     values = []
     for name in columns:
         column = frame.get_column(name)
+        if isinstance(column.dtype, pl.Categorical):  # (``frames.few_values_encoded``)
+            column = column.cast(pl.String)
         rows = column.str.starts_with('"').arg_true()
         if rows.len():
             values.append(_decoded(column, rows, column.gather(rows)))
@@ -708,10 +710,18 @@ def _need_no_quotes(frame: pl.DataFrame, columns: Sequence[str]) -> bool:
     if any(needs_quotes(name) for name in frame.columns):
         return False
     text = [name for name in columns if frame.schema[name] == pl.String]
+    # an encoded column (``frames.few_values_encoded``) has few values to look at
+    encoded = [name for name in columns if isinstance(frame.schema[name], pl.Categorical)]
+    if any(_distinct_text(frame, name).str.contains(NEEDS_QUOTES).any() for name in encoded):
+        return False
     if not text:
         return True
     any_quoted = pl.any_horizontal(pl.col(name).str.contains(NEEDS_QUOTES) for name in text)
     return not frame.select(any_quoted.any()).item()
+
+
+def _distinct_text(frame: pl.DataFrame, name: str) -> pl.Series:
+    return frame.get_column(name).unique().cast(pl.String)
 
 
 def unwritable_file(path: Path) -> str | None:

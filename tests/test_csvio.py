@@ -431,6 +431,49 @@ def test_writing_cells_as_written_beside_a_value_that_needs_quotes(tmp_path: Pat
         assert (tmp_path / "out.csv").read_bytes() == expected, name
 
 
+def _encoded(column: pl.Series) -> pl.Series:
+    return column.cast(pl.Categorical(pl.Categories.random()))
+
+
+@given(
+    values=st.lists(st.one_of(st.none(), QUOTED_TEXT), max_size=8),
+    others=st.sampled_from([["ab", "c"], ["a,b", "c"], ["", "c"]]),
+    kept=st.sampled_from([(), ("other",)]),
+)
+def test_an_encoded_column_writes_the_bytes_of_its_text(
+    values: list[str | None], others: list[str], kept: tuple[str, ...]
+) -> None:
+    """It writes a Categorical column (``frames.few_values_encoded``) as the text it holds:
+    quoted where a value needs it, also when the other columns are kept as written and need
+    no quotes (then only the encoded column's values can ask for them)."""
+    rows = len(values)
+    text = pl.DataFrame(
+        [
+            pl.Series("value", values, dtype=pl.String),
+            pl.Series("other", (others * rows)[:rows], dtype=pl.String),
+        ]
+    )
+    encoded = text.with_columns(_encoded(text.get_column("value")))
+    with TemporaryDirectory() as folder:
+        write_csv(text, Path(folder) / "text.csv", kept)
+        write_csv(encoded, Path(folder) / "encoded.csv", kept)
+        assert (Path(folder) / "encoded.csv").read_bytes() == (
+            Path(folder) / "text.csv"
+        ).read_bytes()
+
+
+def test_an_encoded_column_kept_as_written_is_decoded_beside_a_value_that_needs_quotes(
+    tmp_path: Path,
+) -> None:
+    """It decodes the quoted cells of an encoded column kept as written, as it does a text
+    column's, when another column needs quotes."""
+    kept = _encoded(pl.Series("kept", ['"12"" x 18"""', "Mug"]))
+    frame = pl.DataFrame([kept, pl.Series("other", ["a,b", "c"])])
+    write_csv(frame, tmp_path / "out.csv", {"kept"})
+    assert (tmp_path / "out.csv").read_bytes() == b'kept,other\n"12"" x 18""","a,b"\nMug,c\n'
+    assert decoded(frame, ["kept"]).get_column("kept").to_list() == ['12" x 18"', "Mug"]
+
+
 @given(
     rows=st.lists(st.lists(st.one_of(QUOTED_TEXT, INCH_TEXT), min_size=2, max_size=2), max_size=6),
     line_end=st.sampled_from(["\n", "\r\n"]),

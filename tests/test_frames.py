@@ -1,10 +1,12 @@
-"""Moving a frame's columns into a new frame."""
+"""Moving a frame's columns into a new frame, and encoding long text of few values."""
 
 from __future__ import annotations
 
 import polars as pl
+import pytest
 
-from reconcile.frames import WIDEST_MOVED, moved
+from reconcile import frames
+from reconcile.frames import WIDEST_MOVED, few_values_encoded, moved
 
 
 def test_moving_changes_every_column_in_order_and_empties_the_source() -> None:
@@ -32,3 +34,43 @@ def test_a_wide_frame_is_changed_whole_in_order() -> None:
     result = moved(source, lambda column: column.reverse())
     assert result.columns == source.columns
     assert result.equals(source.select(pl.all().reverse()))
+
+
+LONG_VALUES = ["Framed print oak 30x40 cm", 'Poster 12" x 18"', "Phone case Ocean", None]
+
+
+def test_long_text_of_few_values_is_encoded_with_the_same_values() -> None:
+    """It gives long text with few distinct values as a Categorical of its own (not Polars'
+    global categories) holding the same values, nulls included."""
+    column = pl.Series("description", LONG_VALUES * 50_000)
+    encoded = few_values_encoded(column)
+    assert isinstance(encoded.dtype, pl.Categorical)
+    assert not encoded.dtype.categories.is_global()
+    assert encoded.name == "description"
+    assert encoded.cast(pl.String).equals(column, null_equal=True)
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pl.Series("short", ["Mug 11oz", "Tote bag", "Poster A2"] * 70_000),
+        pl.Series("distinct", [f"customer note number {n}" for n in range(200_000)]),
+        pl.Series("few rows", LONG_VALUES * (frames.FEWEST_ROWS_ENCODED // 4 - 1)),
+        pl.Series("numbers", list(range(200_000))),
+        pl.Series("empty", [None] * 200_000, dtype=pl.String),
+    ],
+    ids=lambda column: column.name,
+)
+def test_other_columns_are_left_as_they_are(column: pl.Series) -> None:
+    """It leaves as it is a column whose values are short (held in the view), mostly
+    distinct (encoding costs more than it saves), too few to matter, or not text."""
+    assert few_values_encoded(column) is column
+
+
+def test_the_sample_decides_by_the_share_of_distinct_values() -> None:
+    """It encodes a column whose sampled values (every tenth of 200,000: 20,000) are at
+    most a tenth distinct, and not one with more: 1,999 distinct against 2,003."""
+    few = [f"a long product name {n % 1_999}" for n in range(200_000)]
+    many = [f"a long product name {n % 2_003}" for n in range(200_000)]
+    assert isinstance(few_values_encoded(pl.Series(few)).dtype, pl.Categorical)
+    assert few_values_encoded(pl.Series(many)).dtype == pl.String

@@ -7,15 +7,16 @@ import io
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from reconcile import pipeline, rules
+from reconcile import frames, pipeline, rules
 from reconcile.config import Options, resolve
 from reconcile.contract import BATCH_ITEMS, ORDERS
-from tests.conftest import CASES, EXAMPLE, invoke, snapshot, write_folder
+from tests.conftest import CASES, EXAMPLE, ROOT, invoke, snapshot, write_folder
 
 
 def test_moving_rows_gives_what_copying_gives_and_empties_the_source() -> None:
@@ -28,6 +29,52 @@ def test_moving_rows_gives_what_copying_gives_and_empties_the_source() -> None:
     assert moved.equals(copied)
     assert moved.rows() == [("z", "3", "r"), ("x", "1", "p")]
     assert source.width == 0
+
+
+def test_moving_rows_encodes_the_carried_columns_of_long_repeated_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """It gives a carried column of long repeated text as a Categorical holding the values a
+    copy holds, and never a contract column, which rules and checks read as text."""
+    monkeypatch.setattr(frames, "FEWEST_ROWS_ENCODED", 1)
+    monkeypatch.setattr(frames, "MOST_DISTINCT", 1.0)
+    long_batch, long_text = "B-2026-12-05-0001", 'Canvas 16" x 20" gallery wrap'
+    source = pl.DataFrame(
+        {"batch_id": [long_batch] * 3, "item_id": ["1", "2", "3"], "note": [long_text] * 3}
+    )
+    rows = pl.Series([2, 0], dtype=pl.UInt32)
+    copied = rules.take_rows(source, rows)
+    moved = pipeline.move_rows(source, rows)
+    assert moved.schema["batch_id"] == pl.String
+    assert isinstance(moved.schema["note"], pl.Categorical)
+    assert moved.with_columns(pl.col("note").cast(pl.String)).equals(copied)
+
+
+@pytest.mark.parametrize(
+    "night",
+    [
+        Options(input_dir=EXAMPLE),
+        Options(config_file=ROOT / "fixtures" / "plain-english" / "reconcile.toml"),
+        Options(
+            input_dir=CASES / "base", files={"batch_items": CASES / "batch_items" / "valid.csv"}
+        ),
+    ],
+    ids=["example", "plain-english", "valid"],
+)
+def test_the_outputs_are_the_same_bytes_with_carried_columns_encoded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, night: Options
+) -> None:
+    """It writes byte for byte the outputs it writes without encoding when every carried
+    text column is encoded (quoted descriptions kept as written included)."""
+    written = {}
+    for name, fewest_rows in [("text", 10**12), ("encoded", 1)]:
+        monkeypatch.setattr(frames, "FEWEST_ROWS_ENCODED", fewest_rows)
+        monkeypatch.setattr(frames, "MOST_DISTINCT", 1.0)
+        monkeypatch.setattr(frames, "INLINE_BYTES", 0)
+        pipeline.run(resolve(replace(night, out=tmp_path / name)))
+        written[name] = snapshot(tmp_path / name)
+        del written[name]["summary.json"]  # it names the run
+    assert written["encoded"] == written["text"]
 
 
 def test_the_pipeline_moving_frames_decides_as_the_pure_rules_do(tmp_path: Path) -> None:
