@@ -1,4 +1,5 @@
-"""Moving a frame's columns into a new frame, two at a time.
+"""Taking a frame's rows in a new order: moving its columns into a new frame two at a time,
+and taking long text of few values through a Categorical.
 
 At tens of millions of rows a copy of a whole frame was a run's peak memory; Polars
 works on a column without the GIL, so two threads keep both cores busy.
@@ -72,3 +73,27 @@ def few_values_encoded(column: pl.Series) -> pl.Series:
     if sample.n_unique() > MOST_DISTINCT * sample.len():
         return column
     return column.cast(pl.Categorical(pl.Categories.random()))
+
+
+def taken(column: pl.Series, rows: pl.Series, *, as_text: bool = True) -> pl.Series:
+    """``column[rows]``. Long text of few values (``few_values_encoded``) is taken as a
+    Categorical, read in the column's own order rather than in ``rows``' random order;
+    ``as_text`` gives it back as text, now laid out in ``rows``' order, for readers that
+    want text (rules and checks). The 20M synth night's 10M orders' statuses (4 values, 4
+    to 19 bytes), sorted by order_id and written: 0.49 s to gather the orders and 1.24 s to
+    write them, against 0.77 s and 0.59 s."""
+    encoded = few_values_encoded(column)
+    # Indexed, not ``gather``ed (see ``rules.take_rows``).
+    result = encoded[rows]
+    if as_text and encoded is not column:
+        result = result.cast(pl.String)
+    return result
+
+
+def taken_rows(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
+    """``frame``'s rows at the positions ``rows``, in that order, each column ``taken`` as
+    text; ``frame`` is left as it is."""
+    if frame.width > WIDEST_MOVED:
+        return frame[rows]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return pl.DataFrame(list(pool.map(lambda column: taken(column, rows), frame.get_columns())))

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 
 import polars as pl
 
-from reconcile import contract
+from reconcile import contract, frames
 from reconcile.contract import COMPUTED_BATCH_COLUMNS, REJECTION_REASONS, WHITE_SPACE
 from reconcile.lookup import distinct, numbers_after, one_length, positions_in
 from reconcile.policy import ACTIONS, REMOVING_ACTIONS, Policy
@@ -248,7 +248,7 @@ def in_key_order(frame: pl.DataFrame, column: str, order: KeyOrder | None) -> pl
     """``frame`` sorted by its unique text key ``column``, byte by byte; ``order`` is the
     column's ``key_order``, found already (None: the ids have no integer key)."""
     if order is not None:
-        return take_rows(frame, order.rows)
+        return frames.taken_rows(frame, order.rows)
     # Polars' streaming sort is about twice as fast on one text key; its result
     # comes in chunks, which later lookups and gathers pay for (see csvio).
     return frame.lazy().sort(column).collect(engine="streaming").rechunk()

@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 from reconcile import frames
-from reconcile.frames import WIDEST_MOVED, few_values_encoded, moved
+from reconcile.frames import WIDEST_MOVED, few_values_encoded, moved, taken, taken_rows
 
 
 def test_moving_changes_every_column_in_order_and_empties_the_source() -> None:
@@ -74,3 +74,34 @@ def test_the_sample_decides_by_the_share_of_distinct_values() -> None:
     many = [f"a long product name {n % 2_003}" for n in range(200_000)]
     assert isinstance(few_values_encoded(pl.Series(few)).dtype, pl.Categorical)
     assert few_values_encoded(pl.Series(many)).dtype == pl.String
+
+
+ROWS = pl.Series(list(range(200_000 - 1, -1, -3)), dtype=pl.UInt32)
+
+
+def test_long_text_of_few_values_is_taken_as_text_or_as_its_categorical() -> None:
+    """It takes the rows asked for, in their order, giving long repeated text back as text
+    by default and as its Categorical when asked not to."""
+    column = pl.Series("status", LONG_VALUES * 50_000)
+    expected = column[ROWS]
+    as_text = taken(column, ROWS)
+    assert as_text.dtype == pl.String
+    assert as_text.equals(expected, null_equal=True)
+    encoded = taken(column, ROWS, as_text=False)
+    assert isinstance(encoded.dtype, pl.Categorical)
+    assert encoded.cast(pl.String).equals(expected, null_equal=True)
+
+
+def test_taking_rows_gives_what_indexing_gives_and_leaves_the_frame() -> None:
+    """It gives ``frame[rows]``, every column as it was typed, and leaves ``frame`` whole."""
+    frame = pl.DataFrame(
+        {
+            "order_id": [f"O{n:08}" for n in range(200_000)],
+            "status": LONG_VALUES * 50_000,
+            "count": list(range(200_000)),
+        }
+    )
+    result = taken_rows(frame, ROWS)
+    assert result.equals(frame[ROWS], null_equal=True)
+    assert result.schema == frame.schema
+    assert frame.width == 3
