@@ -345,7 +345,7 @@ def _decode_quoted_fields(
     after all.
     """
     decoded_columns: list[pl.Series] = []
-    kept: list[tuple[pl.Series, pl.Series, pl.Series]] = []
+    kept: list[tuple[pl.Series, pl.Series]] = []
     quotes_in_quoted_fields = 0
     others = [name for name in frame.columns if name not in may_stay]
     for names in (list(may_stay), others):
@@ -353,33 +353,46 @@ def _decode_quoted_fields(
             # Every quote of the file lies in the quoted fields found so far: no other
             # column holds one, nor needs the test (0.09 s per 5M cells).
             continue
-        # Each column's test once, every column of the group at once.
-        opening = frame.select(pl.col(names).str.starts_with('"'))
-        for starts_quoted in opening.iter_columns():
-            if not starts_quoted.any():
+        for name in names:
+            column = frame.get_column(name)
+            cells = _quoted_cells(column)
+            if cells.height == 0:
                 continue
-            column = frame.get_column(starts_quoted.name)
-            rows = starts_quoted.arg_true()
-            # Gathered from the reader's chunks: a copy into one chunk first would cost
-            # more than it saves, for a column that stays as written.
-            quoted = column.gather(rows)
-            whole, counts = quoted.to_frame().select(
-                pl.first().str.contains(WHOLE_QUOTED_FIELD).all(),
-                pl.first().str.count_matches('"', literal=True).alias("quotes"),
-            )
-            if not whole[0]:
+            if not cells.get_column("whole").all():
                 return None
+            counts = cells.get_column("quotes")
             quotes_in_quoted_fields += int(counts.sum())
-            if quotes is not None and column.name in may_stay and (counts >= 4).all():
-                kept.append((column, rows, quoted))
+            rows = cells.get_column("row")
+            if quotes is not None and name in may_stay and (counts >= 4).all():
+                kept.append((column, rows))
             else:
-                decoded_columns.append(_decoded(column, rows, quoted))
+                decoded_columns.append(_decoded(column, rows, column.gather(rows)))
     changed = {column.name for column in decoded_columns}
     as_written = [name for name in frame.columns if name not in changed]
     if quotes_in_quoted_fields != quotes:
-        decoded_columns += [_decoded(column, rows, quoted) for column, rows, quoted in kept]
+        decoded_columns += [_decoded(column, rows, column.gather(rows)) for column, rows in kept]
         as_written = []
     return (frame.with_columns(decoded_columns) if decoded_columns else frame), as_written
+
+
+def _quoted_cells(column: pl.Series) -> pl.DataFrame:
+    """Of each cell of ``column`` that starts with a quote: its row, whether it is one whole
+    quoted field, and how many quotes it holds. In one query over the reader's chunks (the
+    quoted night's 1.5M quoted descriptions of 5M: 0.09 s, CPU 0.17 s, against 0.17 s and
+    0.23 s to gather the quoted cells first and test them)."""
+    cell = pl.col("cell")
+    return (
+        column.to_frame("cell")
+        .with_row_index("row")
+        .lazy()
+        .filter(cell.str.starts_with('"'))
+        .select(
+            "row",
+            whole=cell.str.contains(WHOLE_QUOTED_FIELD),
+            quotes=cell.str.count_matches('"', literal=True),
+        )
+        .collect()
+    )
 
 
 def _decoded(column: pl.Series, rows: pl.Series, quoted: pl.Series) -> pl.Series:
