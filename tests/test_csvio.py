@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reconcile.csvio import (
+    EARLY_ROWS,
     ReadResult,
     _has_quoted_field,
     _read_lines,
@@ -429,6 +430,18 @@ def test_writing_cells_as_written_beside_a_value_that_needs_quotes(tmp_path: Pat
         written = frame.with_columns(pl.Series(name, other))
         write_csv(written, tmp_path / "out.csv", {"kept"})
         assert (tmp_path / "out.csv").read_bytes() == expected, name
+
+
+def test_a_value_that_needs_quotes_after_the_first_rows_is_quoted(tmp_path: Path) -> None:
+    """It quotes minimally when the only value that needs quotes comes after the rows it
+    searches first (``EARLY_ROWS``), beside a column kept as written."""
+    rows = EARLY_ROWS + 5
+    others = ["plain"] * (rows - 1) + ["a,b"]
+    frame = pl.DataFrame({"kept": ['"12"" x"'] * rows, "other": others})
+    write_csv(frame, tmp_path / "out.csv", {"kept"})
+    lines = (tmp_path / "out.csv").read_bytes().split(b"\n")
+    assert lines[1] == b'"12"" x",plain'
+    assert lines[rows] == b'"12"" x","a,b"'
 
 
 def _encoded(column: pl.Series) -> pl.Series:
