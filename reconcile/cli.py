@@ -193,8 +193,8 @@ def limit_option(help: str) -> Callable[[F], F]:
 
 def _print_version(context: click.Context, _parameter: click.Parameter, value: bool) -> None:
     """``--version``: this program's version, and Polars' (the outputs' bytes depend on it
-    too, synth's above all), read only when asked: reading Polars' metadata took 20 ms of
-    every command's start."""
+    too, synth's above all), read only when asked: reading Polars' metadata took 11-20 ms
+    of every command's start."""
     if value and not context.resilient_parsing:
         click.echo(f"reconcile {__version__} (Polars {_polars_version()})")
         context.exit()
