@@ -108,13 +108,24 @@ def _compare_file(
         if name == SUMMARY:
             return [FileDiff(name, KEYS[name]), FileDiff(INPUTS_SECTION, KEYS[name])]
         return [FileDiff(name, KEYS[name])]
+    carried = CARRIED.get(name)
+    mappings = [side.get(carried, {}) if carried else {} for side in headers]
     # the two sides are read and parsed side by side: Polars parses without the GIL
     with ThreadPoolExecutor(max_workers=2) as pool:
         old_bytes, new_bytes = pool.map(_read_bytes, (old_path, new_path))
-        (old_frame, old_encoded), (new_frame, new_encoded) = pool.map(
-            _load, (old_path, new_path), (old_bytes, new_bytes), (name, name)
-        )
-        del old_bytes, new_bytes
+        differing = None
+        if name != SUMMARY and mappings[0] == mappings[1]:
+            differing = _differing_lines(old_bytes, new_bytes, pool)
+        loaded = None
+        if differing is not None:
+            loaded = _load_both(pool, (old_path, new_path), differing, name)
+        if loaded is None:
+            # (a file whose lines cannot be read on their own is parsed whole, which also
+            # names the row of any problem)
+            loaded = _load_both(pool, (old_path, new_path), (old_bytes, new_bytes), name, True)
+        del old_bytes, new_bytes, differing
+    assert loaded is not None
+    (old_frame, old_encoded), (new_frame, new_encoded) = loaded
     if name == SUMMARY:
         about_inputs = pl.col("entry").str.starts_with(INPUT_ENTRIES[0]) | pl.col(
             "entry"
@@ -126,10 +137,9 @@ def _compare_file(
             compare_tables(name, old_frame.filter(~about_inputs), new_frame.filter(~about_inputs)),
             replace(inputs, name=INPUTS_SECTION),
         ]
-    carried = CARRIED.get(name)
     # Rows pair by the contract's keys under each side's own headers (each run's summary
     # says which); the result is shown under the new side's headers.
-    old_names, new_names = (_inverse(side.get(carried, {})) if carried else {} for side in headers)
+    old_names, new_names = (_inverse(mapping) for mapping in mappings)
     old_frame, new_frame = _renamed(old_frame, old_names), _renamed(new_frame, new_names)
     old_encoded = frozenset(old_names.get(column, column) for column in old_encoded)
     new_encoded = frozenset(new_names.get(column, column) for column in new_encoded)
@@ -139,7 +149,7 @@ def _compare_file(
     old_frame = csvio.decoded(old_frame, old_encoded - new_encoded)
     new_frame = csvio.decoded(new_frame, new_encoded - old_encoded)
     compared = _decoded_diff(compare_tables(name, old_frame, new_frame), old_encoded & new_encoded)
-    return [_in_headers(compared, headers[1].get(carried, {}) if carried else {})]
+    return [_in_headers(compared, mappings[1])]
 
 
 def _decoded_diff(diff: FileDiff, encoded: frozenset[str]) -> FileDiff:
@@ -225,20 +235,143 @@ def _read_bytes(path: Path) -> bytes:
         raise DiffError(f"cannot read {path}: {error.strerror or error}") from None
 
 
-def _load(path: Path, data: bytes, name: str) -> tuple[pl.DataFrame, frozenset[str]]:
+Loaded = tuple[pl.DataFrame, frozenset[str]]
+
+
+def _load_both(
+    pool: ThreadPoolExecutor,
+    paths: tuple[Path, Path],
+    data: tuple[bytes, bytes],
+    name: str,
+    whole: bool = False,
+) -> tuple[Loaded, Loaded] | None:
+    """Both sides' ``_load``, side by side; None when either cannot be read and ``data`` is
+    not the ``whole`` files (which then name the problem)."""
+    old, new = pool.map(_load, paths, data, (name, name), (whole, whole))
+    return None if old is None or new is None else (old, new)
+
+
+def _load(path: Path, data: bytes, name: str, whole: bool = True) -> Loaded | None:
     """The file's rows, and the columns whose cells are as written (quoted cells still
     quoted: ``csvio.CsvTable.as_written``), left so when they are (decoding 1.5M quoted
-    descriptions of a 5M night took a third of its read)."""
+    descriptions of a 5M night took a third of its read). A file that cannot be read is a
+    ``DiffError`` naming its first problem when ``data`` is the ``whole`` file, else None."""
     if name == SUMMARY:
         return _summary_entries(path, data), frozenset()
     result = csvio.read_csv_bytes(
         data, str(path), digest=False, keep_encoded=csvio.every_column, one_chunk=False
     )
     if result.table is None:
+        if not whole:
+            return None
         first = result.problems.row(0, named=True)
         where = f" row {first['row']}" if first["row"] is not None else ""
         raise DiffError(f"cannot read {path}{where}: {first['problem']}")
     return result.table.frame, result.table.as_written
+
+
+LINE = "line"
+# A line that is whole records' worth of fields, read as the contract reads them: each field
+# one whole quoted field (nothing but a separator after its closing quote) or one that does
+# not start with a quote (a quote anywhere else is an ordinary character). A line that ends
+# inside a quoted field, or holds a field with text after its closing quote, does not match.
+WHOLE_RECORD = r'^(?:"(?:[^"]|"")*"|[^",][^,]*|)(?:,(?:"(?:[^"]|"")*"|[^",][^,]*|))*$'
+# Below this share of lines paired, the whole files are parsed (cutting them saves little).
+FEWEST_PAIRED = 0.5
+
+
+def _differing_lines(
+    old: bytes, new: bytes, pool: ThreadPoolExecutor
+) -> tuple[bytes, bytes] | None:
+    """Each file cut down to its header and the lines the other file lacks, when each of
+    their lines is one whole record and their headers are the same bytes; else None.
+
+    A line both files hold is then a row both hold: the same key and the same values,
+    nothing to show. Rows therefore pair by their bytes first, and only the rest are parsed
+    and paired by key: two 5M-line batch-line files 25,000 lines apart compared in
+    1.25-1.36 s, against 2.24-2.27 s parsed whole. Where keys are unique on each side (every file the job writes) that is the
+    pairing by key itself; where a hand-edited file repeats a key, rows the same byte for
+    byte pair with each other before the others pair by occurrence.
+    """
+    header_end = old.find(b"\n")
+    header = old[: header_end + 1]
+    if header_end < 0 or new[: header_end + 1] != header or not header.strip(csvio.BOM + b"\n"):
+        return None  # (an empty first line: the header is a later one)
+    if old.find(b"\r") >= 0 or new.find(b"\r") >= 0:
+        return None  # (the job writes LF; a file with a CR is parsed whole)
+    # The old file's lines are all proven whole records; the new file's only where the old
+    # file lacks them (the others are the old file's bytes).
+    old_lines, new_lines = pool.map(_lines, (old, new), (True, False))
+    if old_lines is None or new_lines is None:
+        return None
+    unpaired = _unpaired_lines(old_lines, new_lines, pool)
+    if unpaired is None:
+        return None  # a line repeated on a side, or a hash collision
+    only_old, only_new = unpaired
+    if old_lines.height - only_old.len() < FEWEST_PAIRED * max(old_lines.height, new_lines.height):
+        return None
+    if not _whole_records(new_lines.select(pl.col(LINE).gather(only_new))):
+        return None
+    return _cut(header, old_lines, only_old), _cut(header, new_lines, only_new)
+
+
+def _lines(data: bytes, proven: bool) -> pl.DataFrame | None:
+    """The non-empty lines of ``data`` after its header, with their hashes, when ``proven``
+    only if every line (the header's too) is whole records; else None."""
+    lines = pl.read_lines(data, name=LINE)
+    if proven and not _whole_records(lines):
+        return None
+    return lines.slice(1).filter(pl.col(LINE) != "").with_columns(pl.col(LINE).hash().alias(HASH))
+
+
+def _whole_records(lines: pl.DataFrame) -> bool:
+    """Whether every line of ``lines`` is whole records (only one that starts a quoted field
+    may not be)."""
+    text = pl.col(LINE)
+    starts_a_quoted_field = text.str.starts_with('"') | text.str.contains(',"', literal=True)
+    return bool(
+        lines.lazy()
+        .filter(starts_a_quoted_field)
+        .select(text.str.contains(WHOLE_RECORD).all())
+        .collect()
+        .item()
+    )
+
+
+def _unpaired_lines(
+    old: pl.DataFrame, new: pl.DataFrame, pool: ThreadPoolExecutor
+) -> tuple[pl.Series, pl.Series] | None:
+    """The rows of the lines each side lacks, pairing every other line with the same line on
+    the other side; None when a line repeats on a side or a hash collides.
+
+    Files in the same order (both sorted by their key, as the job writes them) list the
+    lines they share in the same order: marking on each side the lines whose hash the other
+    holds, two hash lookups side by side, and finding the marked lines equal in turn, proves
+    it (0.5 s for 5M lines against 0.7 s for a join). Other files pair by a join."""
+    old_hashes, new_hashes = old.get_column(HASH), new.get_column(HASH)
+    old_shared, new_shared = pool.map(
+        lambda hashes, others: hashes.is_in(others.implode()),
+        (old_hashes, new_hashes),
+        (new_hashes, old_hashes),
+    )
+    text = old.get_column(LINE)
+    if text.filter(old_shared).equals(new.get_column(LINE).filter(new_shared)):
+        return (~old_shared).arg_true(), (~new_shared).arg_true()
+    pairs = _pair_rows(old.select(LINE), new.select(LINE), [LINE])
+    if pairs is None:
+        return None
+    return (
+        pairs.filter(pl.col("new_row").is_null()).get_column("old_row"),
+        pairs.filter(pl.col("old_row").is_null()).get_column("new_row"),
+    )
+
+
+def _cut(header: bytes, lines: pl.DataFrame, rows: pl.Series) -> bytes:
+    """A CSV file of ``header`` and the lines at ``rows``."""
+    if rows.len() == 0:
+        return header
+    kept: str = lines.get_column(LINE).gather(rows).str.join("\n").item()
+    return header + kept.encode() + b"\n"
 
 
 def _summary_entries(path: Path, data: bytes) -> pl.DataFrame:
@@ -271,13 +404,15 @@ def compare_tables(name: str, old: pl.DataFrame, new: pl.DataFrame) -> FileDiff:
         key = common  # a key column is missing on one side: fall back to whole rows
     compared = [column for column in common if column not in key]
     pairs = _pair_rows(old, new, key)
-    if pairs is None:
-        added, removed, changes, changed_rows = _compare_by_joins(old, new, key, compared)
-    else:
+    if pairs is not None:
         only_new = pairs.filter(pl.col("old_row").is_null()).get_column("new_row")
         only_old = pairs.filter(pl.col("new_row").is_null()).get_column("old_row")
         added, removed = new[only_new].sort(key), old[only_old].sort(key)
         changes, changed_rows = _changes_of_pairs(old, new, pairs.drop_nulls(), key, compared)
+        if changed_rows and _repeated_among(old, changes.select(key).unique(), key):
+            pairs = None  # a repeated key's rows, paired by position: its equals pair first
+    if pairs is None:
+        added, removed, changes, changed_rows = _compare_by_joins(old, new, key, compared)
     return FileDiff(
         name=name,
         key=tuple(key),
@@ -352,6 +487,12 @@ def _pair_rows(old: pl.DataFrame, new: pl.DataFrame, key: list[str]) -> pl.DataF
     )
 
 
+def _repeated_among(frame: pl.DataFrame, keys: pl.DataFrame, key: list[str]) -> bool:
+    """Whether a key of ``keys`` (distinct) is on more than one row of ``frame``."""
+    held = frame.select(key).join(keys, on=key, how="semi", nulls_equal=True)
+    return held.height > keys.height
+
+
 def _mask(rows: pl.Series, height: int) -> pl.Series:
     """True at ``rows``, False elsewhere."""
     return pl.repeat(False, height, dtype=pl.Boolean, eager=True).scatter(rows, True)
@@ -400,16 +541,22 @@ def _column_taker(frame: pl.DataFrame, rows: pl.Series) -> Callable[[str], pl.Se
 def _compare_by_joins(
     old: pl.DataFrame, new: pl.DataFrame, key: list[str], compared: list[str]
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, int]:
-    """Added, removed, changes and changed rows, by joins on the key values themselves."""
-    # Repeated keys (never in the job's own outputs) are told apart by occurrence.
+    """Added, removed, changes and changed rows, by joins on the key values themselves.
+
+    Repeated keys (never in the job's own outputs) are told apart: rows the same in every
+    column pair first, then the others of a key the nth with the nth. (So a file's rows
+    pair alike whether its lines the same byte for byte were set aside first or not.)
+    """
+    old, new = _without_equal_rows(old, new, [*key, *compared])
     old_keyed, new_keyed = _occurrence(old, key), _occurrence(new, key)
     join_on = [*key, OCCURRENCE]
-    # an empty value (null) is a value like any other here
+    # an empty value (null) is a value like any other here; the left side's order kept, so
+    # that rows of a repeated key come out as they are in the file
     added = new_keyed.join(
-        old_keyed.select(join_on), on=join_on, how="anti", nulls_equal=True
+        old_keyed.select(join_on), on=join_on, how="anti", nulls_equal=True, maintain_order="left"
     ).drop(OCCURRENCE)
     removed = old_keyed.join(
-        new_keyed.select(join_on), on=join_on, how="anti", nulls_equal=True
+        new_keyed.select(join_on), on=join_on, how="anti", nulls_equal=True, maintain_order="left"
     ).drop(OCCURRENCE)
     both = old_keyed.select(*join_on, *compared).join(
         new_keyed.select(*join_on, *compared),
@@ -417,15 +564,32 @@ def _compare_by_joins(
         how="inner",
         suffix="__new",
         nulls_equal=True,
+        maintain_order="left",
     )
     differs = [pl.col(column).ne_missing(pl.col(f"{column}__new")) for column in compared]
     changed = both.filter(pl.any_horizontal(differs)) if differs else both.clear()
     return (
-        added.sort(key),
-        removed.sort(key),
+        added.sort(key, maintain_order=True),
+        removed.sort(key, maintain_order=True),
         _changed_values(changed, key, compared),
         changed.height,
     )
+
+
+def _without_equal_rows(
+    old: pl.DataFrame, new: pl.DataFrame, columns: list[str]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``old`` and ``new`` without the rows the other side holds too (the same in every one
+    of ``columns``): as many of each as both sides hold."""
+    old_counted, new_counted = _occurrence(old, columns), _occurrence(new, columns)
+    on = [*columns, OCCURRENCE]
+
+    def lacking(frame: pl.DataFrame, other: pl.DataFrame) -> pl.DataFrame:
+        return frame.join(
+            other.select(on), on=on, how="anti", nulls_equal=True, maintain_order="left"
+        ).drop(OCCURRENCE)
+
+    return lacking(old_counted, new_counted), lacking(new_counted, old_counted)
 
 
 def _occurrence(frame: pl.DataFrame, key: list[str]) -> pl.DataFrame:

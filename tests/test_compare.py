@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+from unittest.mock import patch
 
 import polars as pl
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from reconcile import compare as diff
@@ -190,6 +194,22 @@ def test_repeated_keys_are_matched_by_occurrence(two_copies: tuple[Path, Path]) 
         "  changed:\n"
         "    ~ B-1: items_removed 4 -> 5\n"
     )
+
+
+def test_rows_of_a_repeated_key_pair_with_their_equals_first() -> None:
+    """It pairs a repeated key's rows that are the same in every column before the others
+    (the nth with the nth): rows merely in another order are no difference, and of three
+    rows of a key one changed is one change."""
+    columns = ("batch_id", "previous_status", "items_removed")
+
+    def frame(*counts: str) -> pl.DataFrame:
+        rows = [("B-1", "Filling", count) for count in counts]
+        return pl.DataFrame(rows, schema=dict.fromkeys(columns, pl.String), orient="row")
+
+    assert diff.compare_tables("archive_list.csv", frame("3", "4"), frame("4", "3")).identical
+    one_change = diff.compare_tables("archive_list.csv", frame("3", "4", "5"), frame("4", "5", "6"))
+    assert (one_change.added.height, one_change.removed.height) == (0, 0)
+    assert one_change.changes.rows() == [("B-1", "items_removed", "3", "6")]
 
 
 def test_unsorted_files_diff_like_sorted_ones(tmp_path: Path, folders: tuple[Path, Path]) -> None:
@@ -479,3 +499,147 @@ def test_files_compare_as_the_values_they_hold(
         for side in ("added", "removed", "changes"):
             assert getattr(found, side).equals(getattr(expected, side), null_equal=True), side
         assert found.changed_rows == expected.changed_rows
+
+
+# ---- lines the same byte for byte ---------------------------------------------------------
+
+MANY_LINES = "batch_id,order_id,item_id,quantity,description\n" + "".join(
+    f'B-{number // 4},O-{number // 2},{number:04},1,"Poster {number}"" x 18"""\n'
+    for number in range(12)
+)
+
+
+def _parsed_sizes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The sizes of the texts ``diff`` parses as CSV, as it parses them."""
+    sizes: list[int] = []
+    read = csvio.read_csv_bytes
+
+    def recorded(data: bytes, *args: object, **kwargs: object) -> csvio.ReadResult:
+        sizes.append(len(data))
+        return read(data, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(csvio, "read_csv_bytes", recorded)
+    return sizes
+
+
+def test_lines_the_same_byte_for_byte_are_not_parsed(
+    two_copies: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It parses only the header and the lines one side lacks when most lines are the same
+    bytes on both sides, and reports what the whole files differ by."""
+    old, new = two_copies
+    (old / "batch_items.csv").write_text(MANY_LINES)
+    lines = MANY_LINES.splitlines(keepends=True)
+    changed = lines[5].replace("Poster 4", "Poster 40")
+    (new / "batch_items.csv").write_text("".join([*lines[:3], *lines[4:5], changed, *lines[6:]]))
+    sizes = _parsed_sizes(monkeypatch)
+    result = invoke("diff", old, new, "--file", "batch_items.csv")
+    assert sizes == [len(lines[0]) + len(lines[3]) + len(lines[5]), len(lines[0]) + len(changed)]
+    assert (result.exit_code, result.stdout) == (
+        1,
+        sides(old, new)
+        + "batch_items.csv: 0 added, 1 removed, 1 changed (key: batch_id, item_id)\n"
+        "  removed:\n"
+        '    - batch_id=B-0, order_id=O-1, item_id=0002, quantity=1, description=Poster 2" x 18"\n'
+        "  changed:\n"
+        '    ~ B-1 / 0004: description Poster 4" x 18" -> Poster 40" x 18"\n',
+    )
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        pytest.param(lambda text: text.replace('"Poster 7""', '"Poster\n7""'), id="line-break"),
+        pytest.param(lambda text: text.replace("\n", "\r\n"), id="crlf"),
+        pytest.param(lambda text: text.replace("batch_id,", "Batch_ID,", 1), id="other-header"),
+        pytest.param(lambda text: text + text.splitlines(keepends=True)[3], id="repeated-line"),
+    ],
+)
+def test_files_whose_lines_cannot_pair_alone_are_parsed_whole(
+    two_copies: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, edit: Callable[[str], str]
+) -> None:
+    """It parses both files whole when a line of the new one is not a whole record (a value
+    holds a line break), when a file has CRLF line ends, when the headers differ, or when a
+    line repeats: what it reports is what the values differ by."""
+    old, new = two_copies
+    (old / "batch_items.csv").write_text(MANY_LINES)
+    (new / "batch_items.csv").write_bytes(edit(MANY_LINES).encode())
+    sizes = _parsed_sizes(monkeypatch)
+    found = diff.compare_folders(old, new, only="batch_items.csv")[0]
+    assert sizes == [len(MANY_LINES), len(edit(MANY_LINES).encode())]
+    frames = [
+        csvio.read_csv_bytes(side.read_bytes(), "x").table
+        for side in (old / "batch_items.csv", new / "batch_items.csv")
+    ]
+    assert frames[0] is not None and frames[1] is not None
+    expected = diff.compare_tables("batch_items.csv", frames[0].frame, frames[1].frame)
+    assert (found.added.height, found.removed.height, found.changed_rows) == (
+        expected.added.height,
+        expected.removed.height,
+        expected.changed_rows,
+    )
+
+
+def test_a_line_that_cannot_be_read_is_named_by_its_row_in_the_whole_file(
+    two_copies: tuple[Path, Path],
+) -> None:
+    """It exits 2 naming the row of the whole file when a line only one side holds is not a
+    valid row (the lines are then parsed whole)."""
+    old, new = two_copies
+    (old / "batch_items.csv").write_text(MANY_LINES)
+    lines = MANY_LINES.splitlines(keepends=True)
+    lines[6] = "B-1,O-2,0005,1\n"
+    (new / "batch_items.csv").write_text("".join(lines))
+    result = invoke("diff", old, new, "--file", "batch_items.csv")
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"reconcile: cannot read {new / 'batch_items.csv'} row 7: "
+        "row has 4 field(s), the header has 5\n",
+    )
+
+
+REPEATED_KEY_ROWS = st.lists(
+    st.tuples(st.sampled_from(["B1", 'B"2']), st.sampled_from(["1", "2"]), CELL, CELL),
+    max_size=6,
+)
+
+
+@given(
+    shared=REPEATED_KEY_ROWS,
+    old_only=REPEATED_KEY_ROWS,
+    new_only=REPEATED_KEY_ROWS,
+    order=st.randoms(use_true_random=False),
+)
+@example(  # a repeated key's two rows, swapped
+    shared=[("B1", "1", "a", None), ("B1", "1", "b", None)],
+    old_only=[],
+    new_only=[],
+    order=random.Random(1),
+)
+def test_pairing_lines_first_finds_what_the_whole_files_differ_by(
+    shared: list[tuple[str, str, str | None, str | None]],
+    old_only: list[tuple[str, str, str | None, str | None]],
+    new_only: list[tuple[str, str, str | None, str | None]],
+    order: Any,
+) -> None:
+    """It reports the same added, removed and changed rows whether lines the same byte for
+    byte were paired first or the whole files parsed: keys repeated or not, values with
+    quotes, commas and line breaks, rows in any order."""
+    old_rows, new_rows = shared + old_only, shared + new_only
+    order.shuffle(new_rows)
+    with tempfile.TemporaryDirectory() as scratch:
+        folders = Path(scratch) / "old", Path(scratch) / "new"
+        for folder, rows in zip(folders, (old_rows, new_rows), strict=True):
+            folder.mkdir()
+            frame = pl.DataFrame(rows, schema=dict.fromkeys(LINE_COLUMNS, pl.String), orient="row")
+            csvio.write_csv(frame, folder / "batch_items.csv")
+        with patch.object(diff, "FEWEST_PAIRED", 0.0):
+            (by_lines,) = diff.compare_folders(*folders, only="batch_items.csv")
+        with patch.object(diff, "_differing_lines", lambda *arguments: None):
+            (whole,) = diff.compare_folders(*folders, only="batch_items.csv")
+    assert by_lines.identical == whole.identical
+    assert by_lines.changed_rows == whole.changed_rows
+    for side in ("added", "removed", "changes"):
+        found, expected = getattr(by_lines, side), getattr(whole, side)
+        # rows of a repeated key may come in another order: compared as multisets
+        assert found.sort(pl.all()).equals(expected.sort(pl.all()), null_equal=True), side
