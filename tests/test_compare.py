@@ -550,7 +550,7 @@ def test_lines_the_same_byte_for_byte_are_not_parsed(
     "edit",
     [
         pytest.param(lambda text: text.replace('"Poster 7""', '"Poster\n7""'), id="line-break"),
-        pytest.param(lambda text: text.replace("\n", "\r\n"), id="crlf"),
+        pytest.param(lambda text: text.replace("\n", "\r\n"), id="one-side-crlf"),
         pytest.param(lambda text: text.replace("batch_id,", "Batch_ID,", 1), id="other-header"),
         pytest.param(lambda text: text + text.splitlines(keepends=True)[3], id="repeated-line"),
     ],
@@ -559,8 +559,9 @@ def test_files_whose_lines_cannot_pair_alone_are_parsed_whole(
     two_copies: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, edit: Callable[[str], str]
 ) -> None:
     """It parses both files whole when a line of the new one is not a whole record (a value
-    holds a line break), when a file has CRLF line ends, when the headers differ, or when a
-    line repeats: what it reports is what the values differ by."""
+    holds a line break), when one file has CRLF line ends and the other not (the headers
+    differ), when the headers differ otherwise, or when a line repeats: what it reports is
+    what the values differ by."""
     old, new = two_copies
     (old / "batch_items.csv").write_text(MANY_LINES)
     (new / "batch_items.csv").write_bytes(edit(MANY_LINES).encode())
@@ -643,3 +644,29 @@ def test_pairing_lines_first_finds_what_the_whole_files_differ_by(
         found, expected = getattr(by_lines, side), getattr(whole, side)
         # rows of a repeated key may come in another order: compared as multisets
         assert found.sort(pl.all()).equals(expected.sort(pl.all()), null_equal=True), side
+
+
+def test_crlf_files_pair_their_lines_too(
+    two_copies: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It pairs the lines of two CRLF files as it does LF ones, and parses them whole when a
+    line only one side holds ends in a carriage return of its own (CR CR LF)."""
+    old, new = two_copies
+    crlf = MANY_LINES.replace("\n", "\r\n")
+    lines = crlf.splitlines(keepends=True)
+    (old / "batch_items.csv").write_bytes(crlf.encode())
+    changed = lines[5].replace("Poster 4", "Poster 40")
+    (new / "batch_items.csv").write_bytes("".join([*lines[:5], changed, *lines[6:]]).encode())
+    sizes = _parsed_sizes(monkeypatch)
+    (found,) = diff.compare_folders(old, new, only="batch_items.csv")
+    header = len(lines[0])
+    assert sizes == [header + len(lines[5]) - 1, header + len(changed) - 1]  # LF-ended there
+    assert found.changes.rows() == [
+        ("B-1", "0004", "description", 'Poster 4" x 18"', 'Poster 40" x 18"')
+    ]
+    sizes.clear()
+    two_returns = "B-9,O-9,0099,1,Tote bag\r\r\n"
+    (new / "batch_items.csv").write_bytes((crlf + two_returns).encode())
+    (found,) = diff.compare_folders(old, new, only="batch_items.csv")
+    assert sizes == [len(crlf), len(crlf) + len(two_returns)]
+    assert found.added.rows() == [("B-9", "O-9", "0099", "1", "Tote bag\r")]
