@@ -425,6 +425,8 @@ def compare_tables(name: str, old: pl.DataFrame, new: pl.DataFrame) -> FileDiff:
     if any(column not in common for column in key):
         key = common  # a key column is missing on one side: fall back to whole rows
     compared = [column for column in common if column not in key]
+    if not key:
+        return _without_common_columns(name, old, new)
     pairs = _pair_rows(old, new, key)
     if pairs is not None:
         only_new = pairs.filter(pl.col("old_row").is_null()).get_column("new_row")
@@ -444,6 +446,22 @@ def compare_tables(name: str, old: pl.DataFrame, new: pl.DataFrame) -> FileDiff:
         removed=removed,
         changes=changes,
         changed_rows=changed_rows,
+    )
+
+
+def _without_common_columns(name: str, old: pl.DataFrame, new: pl.DataFrame) -> FileDiff:
+    """Two versions of a file that share no column: no value to compare or to pair rows by,
+    so rows pair by their places, and the rows past the shorter side's are added or
+    removed."""
+    shared = min(old.height, new.height)
+    return FileDiff(
+        name=name,
+        key=(),
+        columns_added=tuple(new.columns),
+        columns_removed=tuple(old.columns),
+        added=new.slice(shared),
+        removed=old.slice(shared),
+        changes=pl.DataFrame(schema=dict.fromkeys(("column", "old", "new"), pl.String)),
     )
 
 
@@ -694,9 +712,10 @@ def text_report(comparison: Comparison, limit: int = SHOWN_ROWS) -> str:
         if diff.only_in:
             lines.append(f"{title}: only in the {diff.only_in} folder")
             continue
+        paired_by = f"key: {', '.join(diff.key)}" if diff.key else "no column in common"
         lines.append(
             f"{title}: {diff.added.height} added, {diff.removed.height} removed, "
-            f"{diff.changed_rows} changed (key: {', '.join(diff.key)})"
+            f"{diff.changed_rows} changed ({paired_by})"
         )
         if diff.columns_added:
             lines.append(f"  columns only in new: {', '.join(diff.columns_added)}")

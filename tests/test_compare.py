@@ -129,6 +129,25 @@ def test_added_removed_and_extra_columns(two_copies: tuple[Path, Path]) -> None:
     )
 
 
+def test_files_with_no_column_in_common_are_compared_by_place(
+    two_copies: tuple[Path, Path],
+) -> None:
+    """It reports the columns of two versions of a file that share none, and the rows past
+    the shorter one's as added or removed (rows pair by their places), instead of failing."""
+    old, new = two_copies
+    (old / "archive_list.csv").write_text("a,b\n1,2\n3,4\n")
+    (new / "archive_list.csv").write_text("c\n5\n")
+    result = invoke("diff", old, new, "--file", "archive_list.csv")
+    assert (result.exit_code, result.stdout) == (
+        1,
+        sides(old, new) + "archive_list.csv: 0 added, 1 removed, 0 changed (no column in common)\n"
+        "  columns only in new: c\n"
+        "  columns only in old: a, b\n"
+        "  removed:\n"
+        "    - a=3, b=4\n",
+    )
+
+
 def test_a_file_on_one_side_only_is_reported(two_copies: tuple[Path, Path]) -> None:
     """It reports an output file missing from one folder."""
     old, new = two_copies
