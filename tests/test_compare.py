@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from reconcile import compare as diff
 from reconcile import csvio
 from reconcile.contract import INPUTS
-from tests.conftest import EXAMPLE, GOLDEN, ROOT, invoke
+from reconcile.errors import DiffError
+from tests.conftest import CORPORA, EXAMPLE, GOLDEN, ROOT, invoke
 
 TWO_MORE_CANCELLATIONS = (
     'O-0009,,cs-dana,customer moved house\nO-0021,000133,cs-dana,"line cancelled: duplicate mug"\n'
@@ -689,3 +690,51 @@ def test_crlf_files_pair_their_lines_too(
     (found,) = diff.compare_folders(old, new, only="batch_items.csv")
     assert sizes == [len(crlf), len(crlf) + len(two_returns)]
     assert found.added.rows() == [("B-9", "O-9", "0099", "1", "Tote bag\r")]
+
+
+SPECTRUM = CORPORA / "csv-spectrum" / "csvs"
+
+
+def _both_ways(old: bytes, new: bytes) -> list[Any]:
+    """What the line pairing and the whole parse each find between ``old`` and ``new`` (as
+    an archive list: the key, batch_id, is absent, so rows pair as whole rows)."""
+    found: list[Any] = []
+    with tempfile.TemporaryDirectory() as scratch:
+        folders = Path(scratch) / "old", Path(scratch) / "new"
+        for folder, content in zip(folders, (old, new), strict=True):
+            folder.mkdir()
+            (folder / "archive_list.csv").write_bytes(content)
+        for way in (
+            patch.object(diff, "FEWEST_PAIRED", 0.0),
+            patch.object(diff, "_differing_lines", lambda *arguments: None),
+        ):
+            with way:
+                try:
+                    (result,) = diff.compare_folders(*folders, only="archive_list.csv")
+                except DiffError as error:
+                    found.append(str(error).replace(scratch, ""))
+                    continue
+            found.append(
+                [result.identical, result.changed_rows]
+                + [getattr(result, side).sort(pl.all()).rows() for side in ("added", "removed")]
+            )
+    return found
+
+
+@pytest.mark.skipif(not SPECTRUM.is_dir(), reason="../shared/corpora/csv-spectrum is not present")
+@pytest.mark.parametrize(
+    "name", sorted(path.name for path in SPECTRUM.glob("*.csv")) if SPECTRUM.is_dir() else []
+)
+def test_csv_spectrum_files_diff_alike_by_lines_and_whole(name: str) -> None:
+    """It finds the same differences by pairing lines first as by parsing whole, on every
+    csv-spectrum file against itself with a line more, a line less and a byte changed:
+    quoted commas, quotes, line breaks in values, CRLF, UTF-8, empty files."""
+    content = (SPECTRUM / name).read_bytes()
+    lines = content.splitlines(keepends=True)
+    for edited in (
+        content + b"x,y\n",
+        b"".join(lines[:-1]),
+        content.replace(b"1", b"9", 1),
+    ):
+        by_lines, whole = _both_ways(content, edited)
+        assert by_lines == whole
