@@ -450,6 +450,7 @@ def run(
             )
         publish.recover(store)
         with timings.stage("write"):
+            publish.shed_cache(store, settings.keep)
             folder = publish.new_run_folder(store)
             try:
                 write_outputs(folder, outputs, content, settings.headers, as_written)

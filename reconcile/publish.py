@@ -28,7 +28,7 @@ import re
 import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -479,7 +479,12 @@ def recover(store: Store) -> None:
 def prune(store: Store, keep: int) -> None:
     """Keep the current run and the ``keep`` newest others; delete only run folders the job
     made (anything else in ``runs/`` stays where it is)."""
-    current = _linked_run(store)
+    for old in _pruned(store, keep, _linked_run(store)):
+        _delete_unless_read(old)
+
+
+def _pruned(store: Store, keep: int, current: Path | None) -> list[Path]:
+    """The run folders beyond the ``keep`` newest of those that are not ``current``."""
     runs = sorted(
         (
             path
@@ -491,8 +496,25 @@ def prune(store: Store, keep: int) -> None:
         ),
         reverse=True,
     )
-    for old in runs[keep:]:
-        _delete_unless_read(old)
+    return runs[keep:]
+
+
+def shed_cache(store: Store, keep: int) -> None:
+    """Drop from the page cache the files of the runs that pruning will delete once the run
+    being written is current (the current one among them when ``keep`` is 0): nothing reads
+    them again, and the kernel then hands their pages to the files being written instead of
+    fresh ones. Their bytes stay on disk, and a reader still holding one reads it from there."""
+    if not hasattr(os, "posix_fadvise"):
+        return
+    with suppress(OSError):
+        for folder in _pruned(store, keep, None):
+            for path in folder.iterdir():
+                with suppress(OSError):
+                    handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+                    try:
+                        os.posix_fadvise(handle, 0, 0, os.POSIX_FADV_DONTNEED)
+                    finally:
+                        os.close(handle)
 
 
 def _delete_unless_read(folder: Path) -> None:

@@ -409,6 +409,31 @@ def test_keep_limits_the_previous_runs(tmp_path: Path) -> None:
     assert Path(os.readlink(out)).name == runs[-1].name  # (not resolved: see the next test)
 
 
+@pytest.mark.parametrize("keep", [0, 1, 2])
+def test_a_run_drops_from_the_cache_only_the_runs_its_pruning_deletes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keep: int
+) -> None:
+    """It drops from the page cache, before writing, the files of exactly the runs its
+    pruning deletes once it is current (the current one too under --keep 0), every file of
+    them, and nothing else: the outputs stay what they are."""
+    out = tmp_path / "out"
+    for _ in range(3):
+        assert invoke("run", EXAMPLE, "--out", out, "-q", "--keep", "3").exit_code == 0
+    runs = publish.store_for(out).runs
+    before = sorted(runs.iterdir(), reverse=True)  # newest first; the first is current
+    dropped: list[str] = []
+
+    def noted(handle: int, offset: int, length: int, advice: int) -> None:
+        assert (offset, length, advice) == (0, 0, os.POSIX_FADV_DONTNEED)
+        dropped.append(os.readlink(f"/proc/self/fd/{handle}"))
+
+    deleted = [str(path) for run in before[keep:] for path in run.iterdir()]
+    monkeypatch.setattr(os, "posix_fadvise", noted)
+    assert invoke("run", EXAMPLE, "--out", out, "-q", "--keep", str(keep)).exit_code == 0
+    assert sorted(dropped) == sorted(deleted)
+    assert sorted(runs.iterdir()) == sorted([*before[:keep], runs / Path(os.readlink(out)).name])
+
+
 def test_a_linked_folder_on_the_way_to_out_keeps_the_current_run(tmp_path: Path) -> None:
     """It keeps the run it has just published, and --keep previous ones, when a folder on the
     way to --out is a symbolic link (``/data -> /mnt/disk1``); ``runs`` marks that run
