@@ -380,12 +380,7 @@ def _unpaired_lines(
     if text.filter(old_shared).equals(new.get_column(LINE).filter(new_shared)):
         return (~old_shared).arg_true(), (~new_shared).arg_true()
     pairs = _pair_rows(old.select(LINE), new.select(LINE), [LINE])
-    if pairs is None:
-        return None
-    return (
-        pairs.filter(pl.col("new_row").is_null()).get_column("old_row"),
-        pairs.filter(pl.col("old_row").is_null()).get_column("new_row"),
-    )
+    return None if pairs is None else _unpaired(pairs)
 
 
 def _cut(header: bytes, lines: pl.DataFrame) -> bytes:
@@ -429,8 +424,7 @@ def compare_tables(name: str, old: pl.DataFrame, new: pl.DataFrame) -> FileDiff:
         return _without_common_columns(name, old, new)
     pairs = _pair_rows(old, new, key)
     if pairs is not None:
-        only_new = pairs.filter(pl.col("old_row").is_null()).get_column("new_row")
-        only_old = pairs.filter(pl.col("new_row").is_null()).get_column("old_row")
+        only_old, only_new = _unpaired(pairs)
         added, removed = new[only_new].sort(key), old[only_old].sort(key)
         changes, changed_rows = _changes_of_pairs(old, new, pairs.drop_nulls(), key, compared)
         if changed_rows and _repeated_among(old, changes.select(key).unique(), key):
@@ -524,6 +518,15 @@ def _pair_rows(old: pl.DataFrame, new: pl.DataFrame, key: list[str]) -> pl.DataF
             .to_frame()
             .select(old_row=no_row, new_row="new_row"),
         ]
+    )
+
+
+def _unpaired(pairs: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
+    """Of ``_pair_rows``' pairs, the old rows without a new one and the new rows without an
+    old one."""
+    return (
+        pairs.filter(pl.col("new_row").is_null()).get_column("old_row"),
+        pairs.filter(pl.col("old_row").is_null()).get_column("new_row"),
     )
 
 

@@ -506,15 +506,22 @@ def shed_cache(store: Store, keep: int) -> None:
     fresh ones. Their bytes stay on disk, and a reader still holding one reads it from there."""
     if not hasattr(os, "posix_fadvise"):
         return
-    with suppress(OSError):
-        for folder in _pruned(store, keep, None):
+    try:
+        doomed = _pruned(store, keep, None)
+    except OSError:
+        return  # (no runs yet)
+    for folder in doomed:
+        with suppress(OSError):  # (a folder gone or unreadable: the others still count)
             for path in folder.iterdir():
-                with suppress(OSError):
-                    handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-                    try:
-                        os.posix_fadvise(handle, 0, 0, os.POSIX_FADV_DONTNEED)
-                    finally:
-                        os.close(handle)
+                _drop_cached(path)
+
+
+def _drop_cached(path: Path) -> None:
+    handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        os.posix_fadvise(handle, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(handle)
 
 
 def _delete_unless_read(folder: Path) -> None:
