@@ -15,7 +15,7 @@ import json
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
@@ -105,26 +105,34 @@ def _reading(out: Path) -> Iterator[tuple[list[Run], Identical | None]]:
 
 
 def _gathered(out: Path, runs: list[Run], identical: Identical | None, limit: int) -> Page:
+    """The page: first what needs no Polars (the summary, the lists, the history), read
+    while the threads still compare the two runs' bytes; then the comparison, whose import
+    of Polars waits for their answers anyway."""
+    own = _own(out, runs[0], limit)
+    if len(runs) < 2:
+        return own
     from reconcile.compare import Comparison, compare_folders
 
-    run = runs[0]
+    before, now = runs[1], runs[0]
+    comparison = compare_folders(before.folder, now.folder, None, identical)
+    return replace(
+        own, comparison=Comparison(before.name, now.name, comparison), previous=before.name
+    )
+
+
+def _own(out: Path, run: Run, limit: int) -> Page:
+    """The page but for the comparison with the run before."""
     summary = json.loads((run.folder / SUMMARY).read_bytes())
-    lists = [
-        _listed(run.folder / name, title, purpose, summary, limit) for name, title, purpose in LISTS
-    ]
-    comparison = None
-    if len(runs) == 2:
-        before, now = runs[1], runs[0]
-        comparison = Comparison(
-            before.name, now.name, compare_folders(before.folder, now.folder, None, identical)
-        )
     return Page(
         out=str(out),
         run=run,
         summary=summary,
-        lists=lists,
-        comparison=comparison,
-        previous=comparison.old if comparison else None,
+        lists=[
+            _listed(run.folder / name, title, purpose, summary, limit)
+            for name, title, purpose in LISTS
+        ],
+        comparison=None,
+        previous=None,
         history=_history(out, run.name, summary),
         limit=limit,
         statuses=_statuses(summary),
@@ -175,10 +183,10 @@ def _history(out: Path, current: str, summary: Mapping[str, Any]) -> list[dict[s
 
 
 def _when(name: str) -> str:
+    # fromisoformat, not strptime: strptime's first call loads and compiles its locale
+    # machinery (a few ms of the page's time); run names are ISO 8601 basic format.
     try:
-        return datetime.strptime(name.split("-", 1)[0], "%Y%m%dT%H%M%S.%fZ").strftime(
-            "%Y-%m-%d %H:%M"
-        )
+        return datetime.fromisoformat(name.split("-", 1)[0]).strftime("%Y-%m-%d %H:%M")
     except ValueError:
         return name
 

@@ -214,3 +214,17 @@ def test_the_page_in_a_real_browser(night_out: Path, tmp_path: Path) -> None:
     )
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert json.loads(net_log.read_text() or "{}") is not None
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("20261205T183613.959392Z-18374", "2026-12-05 18:36"),
+        ("20261205T000000.000000Z-taken-over", "2026-12-05 00:00"),
+        ("not-a-run", "not-a-run"),
+        ("2026", "2026"),
+    ],
+)
+def test_a_run_is_dated_by_its_name(name: str, shown: str) -> None:
+    """It shows a run's UTC minute from its name, and the name itself when that holds none."""
+    assert page._when(name) == shown
