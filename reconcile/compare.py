@@ -236,7 +236,8 @@ def _read_bytes(path: Path) -> bytes:
         raise DiffError(f"cannot read {path}: {error.strerror or error}") from None
 
 
-Loaded = tuple[pl.DataFrame, frozenset[str]]
+# One side of a file as parsed: its rows, and the columns whose cells are as written.
+ParsedSide = tuple[pl.DataFrame, frozenset[str]]
 
 
 def _load_both(
@@ -245,14 +246,14 @@ def _load_both(
     data: tuple[bytes, bytes],
     name: str,
     whole: bool = False,
-) -> tuple[Loaded, Loaded] | None:
+) -> tuple[ParsedSide, ParsedSide] | None:
     """Both sides' ``_load``, side by side; None when either cannot be read and ``data`` is
     not the ``whole`` files (which then name the problem)."""
     old, new = pool.map(_load, paths, data, (name, name), (whole, whole))
     return None if old is None or new is None else (old, new)
 
 
-def _load(path: Path, data: bytes, name: str, whole: bool = True) -> Loaded | None:
+def _load(path: Path, data: bytes, name: str, whole: bool = True) -> ParsedSide | None:
     """The file's rows, and the columns whose cells are as written (quoted cells still
     quoted: ``csvio.CsvTable.as_written``), left so when they are (decoding 1.5M quoted
     descriptions of a 5M night took a third of its read). A file that cannot be read is a
