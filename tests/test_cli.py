@@ -202,6 +202,41 @@ def test_help_reads_no_package_metadata() -> None:
     assert done.stdout.splitlines()[-1] == "False"
 
 
+@pytest.mark.subprocess
+def test_the_allocator_is_set_before_polars_loads() -> None:
+    """It loads no Polars when the command line is imported, so that ``main`` sets Polars'
+    allocator before Polars reads its settings."""
+    code = "import sys\nimport reconcile.cli\nprint('polars' in sys.modules)\n"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.splitlines()[-1] == "False"
+
+
+@pytest.mark.parametrize(
+    ("users", "in_force"),
+    [
+        (None, f"narenas:{len(os.sched_getaffinity(0))},muzzy_decay_ms:0"),
+        ("narenas:3", "narenas:3"),
+    ],
+)
+def test_the_command_line_sets_polars_allocator_unless_the_user_has(
+    monkeypatch: pytest.MonkeyPatch, users: str | None, in_force: str
+) -> None:
+    """It gives Polars' allocator one arena per core and immediate purging for the
+    command's process, and leaves a setting of the user's as it is."""
+    from reconcile import cli
+
+    if users is None:
+        monkeypatch.delenv(cli.ALLOCATOR_VARIABLE, raising=False)
+    else:
+        monkeypatch.setenv(cli.ALLOCATOR_VARIABLE, users)
+    monkeypatch.setattr(sys, "argv", ["reconcile", "--help"])
+    exits: list[int] = []
+    monkeypatch.setattr(os, "_exit", exits.append)
+    cli.main()
+    assert exits == [0]
+    assert os.environ[cli.ALLOCATOR_VARIABLE] == in_force
+
+
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda command: " ".join(command) or "cli")
 def test_every_help_example_runs_as_pasted_from_the_repository_root(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
