@@ -16,7 +16,6 @@ import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from reconcile import __version__, contract
 from reconcile.contract import SUMMARY
 from reconcile.errors import DiffError
-from reconcile.publish import Run, history
+from reconcile.publish import Run, history, started_at
 from reconcile.runs import Identical, current_and_previous, held, identical_beside
 
 if TYPE_CHECKING:
@@ -183,12 +182,8 @@ def _history(out: Path, current: str, summary: Mapping[str, Any]) -> list[dict[s
 
 
 def _when(name: str) -> str:
-    # fromisoformat, not strptime: strptime's first call loads and compiles its locale
-    # machinery (a few ms of the page's time); run names are ISO 8601 basic format.
-    try:
-        return datetime.fromisoformat(name.split("-", 1)[0]).strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        return name
+    stamp = started_at(name)
+    return name if stamp is None else stamp.strftime("%Y-%m-%d %H:%M")
 
 
 TEMPLATES = Path(__file__).parent / "templates"
