@@ -729,12 +729,14 @@ def _errors_to_exit(debug: bool = False) -> Iterator[None]:
 # freed pages a second longer as "muzzy" (still resident); a run frees and takes hundreds of
 # MB per stage, and with one arena per core a stage takes what the previous one freed
 # instead of fresh pages, which the kernel charges dearly for, while purging at once gives
-# back the rest sooner. Measured: 0.09-0.16 s and 200-290 MB less at 5M lines, 0.27-0.3 s at
-# 20M (docs/performance.md). Set for the command line only, never over the user's own.
+# back the rest sooner. Measured: about 0.1 s and 200-290 MB less at 5M lines, 0.27 s at 20M
+# (docs/performance.md). Set for the command line only, never over the user's own.
 ALLOCATOR_VARIABLE = "_RJEM_MALLOC_CONF"
 
 
 def allocator_settings() -> str:
+    """One arena per core this process may run on (Polars runs a thread per core), and freed
+    pages purged at once."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return f"narenas:{cores or 1},muzzy_decay_ms:0"
 
