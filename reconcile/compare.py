@@ -233,7 +233,7 @@ def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as error:
-        raise DiffError(f"cannot read {path}: {error.strerror or error}") from None
+        raise DiffError.unreadable(path, error) from None
 
 
 # One side of a file as parsed: its rows, and the columns whose cells are as written.
@@ -330,7 +330,7 @@ def _first_line(path: Path) -> bytes:
         with open(path, "rb") as file:
             return file.readline()
     except OSError as error:
-        raise DiffError(f"cannot read {path}: {error.strerror or error}") from None
+        raise DiffError.unreadable(path, error) from None
 
 
 def _lines(path: Path, proven: bool) -> pl.DataFrame | None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import polars as pl
 
 # diff's statuses, like diff(1): the same, different; trouble is EXIT_USAGE (2)
@@ -94,6 +96,11 @@ class DiffError(ReconcileError):
     file cannot be read. Like diff(1), it exits 2 (which is also the usage status)."""
 
     exit_code = EXIT_USAGE
+
+    @classmethod
+    def unreadable(cls, path: str | Path, error: OSError) -> DiffError:
+        """The error for a file of a run that the system would not let be read."""
+        return cls(f"cannot read {path}: {error.strerror or error}")
 
 
 class InternalError(ReconcileError):

@@ -113,7 +113,7 @@ def same_bytes(
         return False
     except OSError as error:
         path = error.filename if error.filename else old
-        raise DiffError(f"cannot read {path}: {error.strerror or error}") from None
+        raise DiffError.unreadable(path, error) from None
 
 
 def run_summaries(out: Path, every: bool = False) -> list[tuple[Run, dict[str, Any] | None]]:
