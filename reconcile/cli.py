@@ -453,7 +453,8 @@ def diff(
     "output_file",
     metavar="FILE",
     required=True,
-    help="The HTML file to write (- for stdout); written whole or not at all.",
+    help="The HTML file to write (- for stdout); written whole or not at all, never over an "
+    "output folder or into a run (exit 73).",
 )
 @limit_option("Rows shown per list and per change; 0 shows all.")
 def report(out: Path, output_file: str, limit: int) -> None:
@@ -464,7 +465,8 @@ def report(out: Path, output_file: str, limit: int) -> None:
     (regeneration queue, archive list, rejected and unmatched cancellations with their
     hints), and the nights before as charts, the current one marked. The page requests
     nothing from any network and opens from disk. Exit status 2 when OUT is not an
-    output folder written by run.
+    output folder written by run; 73 when FILE cannot be written, or is an output
+    folder or lies in a run (a run's files are its record).
 
     Example:
 
@@ -475,6 +477,10 @@ def report(out: Path, output_file: str, limit: int) -> None:
     with _errors_to_exit():
         from reconcile import api
 
+        if output_file != "-":
+            from reconcile.publish import check_new_file
+
+            check_new_file(Path(output_file), ".html")
         html = api.report(out, limit=limit)
         if output_file == "-":
             click.echo(html, nl=False)
@@ -593,16 +599,11 @@ def init(input_dir: Path | None, output_file: Path) -> None:
     with _errors_to_exit():
         from reconcile import config, csvio
         from reconcile.errors import MissingInputError
-        from reconcile.publish import run_store_holding
+        from reconcile.publish import check_new_file
 
         if input_dir is not None and not input_dir.is_dir():
             raise MissingInputError(f"the input folder {input_dir} does not exist")
-        store = run_store_holding(output_file.parent)
-        if store is not None:
-            raise OutputError(
-                f"{output_file} would lie in {store}, where a run's files are kept; "
-                "give --output a file of its own"
-            )
+        check_new_file(output_file, ".toml")
         proposals = (
             config.propose(input_dir, csvio.read_header, csvio.read_values) if input_dir else []
         )

@@ -522,13 +522,20 @@ def own_paths(settings: Settings) -> list[tuple[str, Path]]:
 
 def check_report_file(report_file: Path, own: list[tuple[str, Path]]) -> None:
     """``UsageError`` (exit 2) unless ``--report`` names a file that can be written and is
-    none of the run's own paths (an input, the configuration, the output folder...)."""
+    none of the run's own paths (an input, the configuration, the output folder...) and lies
+    in no run of any output folder (a run's files are its record)."""
     for what, path in own:
         if publish.same_or_inside(report_file, path):
             raise UsageError(
                 f"--report {report_file} would overwrite {what} {path}; "
                 "give the report a file of its own"
             )
+    store = publish.run_store_holding(report_file.parent)
+    if store is not None:
+        raise UsageError(
+            f"--report {report_file} would lie in {store}, where a run's files are kept; "
+            "give the report a file of its own"
+        )
     problem = csvio.unwritable_file(report_file)
     if problem is not None:
         raise UsageError(f"--report {report_file}: {problem}")

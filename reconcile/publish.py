@@ -86,7 +86,8 @@ def check_target(
     ``own`` names the paths the run reads or writes besides its outputs (``("the
     configuration file", path)``, ...). ``target`` is refused (``UsageError``, exit 2) when
     it is empty text, the working folder or above it, one of ``own`` or above one of them,
-    inside ``input_folder``, or when one of them lies in the folder that keeps its runs;
+    inside ``input_folder`` or in any output folder's runs (``.OUT.reconcile``, reached
+    through a link or not), or when one of them lies in the folder that keeps its runs;
     and (``OutputError``, exit 73) when it is an ordinary folder holding anything a run
     does not write, or a link the job did not make.
     """
@@ -122,6 +123,14 @@ def check_target(
                     f"the output folder {target} lies inside the input folder {input_folder}, "
                     f"where a pattern could read its files as inputs; {_OWN_FOLDER}"
                 )
+    # (``where`` is the target's own link unresolved: its current run is its own)
+    holder = _store_among(where)
+    if holder is not None:
+        relation = "is" if holder == where else "lies in"
+        raise UsageError(
+            f"the output folder {target} {relation} {holder}, where an output folder's runs are "
+            f"kept and pruned (a run's files are its record); {_OWN_FOLDER}"
+        )
     refuse_foreign(store_for(target))
 
 
@@ -152,11 +161,15 @@ def same_or_inside(path: Path, folder: Path) -> bool:
 def run_store_holding(path: Path) -> Path | None:
     """The folder of an output folder's runs (``.OUT.reconcile``) that ``path``, its links
     resolved, lies in; None when it lies in none."""
-    resolved = Path(os.path.realpath(path))
+    return _store_among(Path(os.path.realpath(path)))
+
+
+def _store_among(path: Path) -> Path | None:
+    """The folder of an output folder's runs that absolute ``path`` is or lies in, by name."""
     return next(
         (
             folder
-            for folder in (resolved, *resolved.parents)
+            for folder in (path, *path.parents)
             if folder.name.startswith(".") and folder.name.endswith(".reconcile")
         ),
         None,
@@ -182,6 +195,24 @@ def check_new_folder(folder: Path, *, force: bool = False) -> None:
     if not force and folder.is_dir() and any(folder.iterdir()):
         raise OutputError(
             f"{folder} is not empty; give a new folder, or --force to write over its files"
+        )
+
+
+def check_new_file(path: Path, suffix: str) -> None:
+    """``OutputError`` (exit 73) unless a tool (``init``, ``report``) may write the file
+    ``path``: never over an output folder's link (renamed over it, the file would take the
+    place of the folder people read) nor into a run or the folder its runs are kept in (a run's
+    files are its record). The advice names a file beside the link: its name and ``suffix``."""
+    if path.is_symlink() and run_store_holding(path) is not None:
+        raise OutputError(
+            f"{path} is an output folder (a link to its current run); a file written there "
+            f"would replace it: give --output a file of its own, e.g. --output {path}{suffix}"
+        )
+    store = run_store_holding(path.parent)
+    if store is not None:
+        raise OutputError(
+            f"{path} would lie in {store}, where a run's files are kept; "
+            "give --output a file of its own"
         )
 
 

@@ -754,6 +754,27 @@ def test_a_report_onto_an_input_is_refused_with_2(tmp_path: Path, command: str) 
     assert snapshot(night) == before
 
 
+@pytest.mark.parametrize("command", ["run", "check"])
+def test_a_report_into_another_output_folders_run_is_refused_with_2(
+    tmp_path: Path, command: str
+) -> None:
+    """It exits 2, and writes nothing, when --report names a file in a run of another output
+    folder or in the folder its runs are kept in (a run's files are its record)."""
+    kept = tmp_path / "kept"
+    assert invoke("run", EXAMPLE, "--out", kept, "-q").exit_code == 0
+    before = snapshot(tmp_path)
+    store = tmp_path / ".kept.reconcile"
+    for report in (kept / "problems.csv", store / "problems.csv"):
+        given = ["--out", tmp_path / "o"] if command == "run" else []
+        result = invoke(command, EXAMPLE, *given, "--report", report)
+        assert (result.exit_code, result.stderr) == (
+            2,
+            f"reconcile: --report {report} would lie in {store}, where a run's files are kept; "
+            "give the report a file of its own\n",
+        )
+    assert snapshot(tmp_path) == before
+
+
 @pytest.mark.subprocess
 @pytest.mark.parametrize("special", ["fifo", "/dev/zero"])
 def test_an_input_that_is_not_a_regular_file_exits_66_without_blocking(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from reconcile import page
-from tests.conftest import EXAMPLE, invoke
+from tests.conftest import EXAMPLE, invoke, snapshot
 
 # Chromium's own services (updates, accounts, time): it asks them whatever the page is;
 # the flags below send every request to a closed port on this machine, none leaves it.
@@ -135,6 +136,35 @@ def test_the_page_is_written_whole_and_trouble_exits_2(night_out: Path, tmp_path
     assert target.read_text() == page_of(night_out)
     assert [path.name for path in tmp_path.iterdir()] == ["night.html"]
     assert invoke("report", tmp_path, "--output", "-").exit_code == 2
+
+
+def test_the_page_never_replaces_an_output_folder_nor_lies_in_a_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It exits 73, writing nothing, when --output is the output folder (its link), or a file
+    in its current run or in the folder its runs are kept in: the page renamed over the link
+    would take the place of the folder people read."""
+    monkeypatch.chdir(tmp_path)
+    assert invoke("run", EXAMPLE, "--out", "out", "-q").exit_code == 0
+    run = Path(os.readlink("out"))
+    before = snapshot(tmp_path)
+    refused = {
+        "out": "out is an output folder (a link to its current run); a file written there would "
+        "replace it: give --output a file of its own, e.g. --output out.html",
+        "out/": "out is an output folder (a link to its current run); a file written there would "
+        "replace it: give --output a file of its own, e.g. --output out.html",
+    }
+    for inside in ("out/night.html", ".out.reconcile/night.html", f"{run}/night.html"):
+        refused[inside] = (
+            f"{inside} would lie in {tmp_path / '.out.reconcile'}, where a run's files are kept; "
+            "give --output a file of its own"
+        )
+    for target, message in refused.items():
+        result = invoke("report", "out", "--output", target)
+        assert (result.exit_code, result.stderr) == (73, f"reconcile: {message}\n"), target
+    assert Path("out").is_symlink()
+    assert snapshot(tmp_path) == before
+    assert invoke("report", "out", "--output", "out.html").exit_code == 0
 
 
 def test_the_shipped_compiled_templates_are_those_of_the_sources(

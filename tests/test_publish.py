@@ -555,6 +555,33 @@ def test_an_output_folder_inside_the_input_folder_is_refused_with_2(workplace: P
     )
 
 
+def test_an_output_folder_in_another_output_folders_runs_is_refused_with_2(
+    workplace: Path,
+) -> None:
+    """It exits 2 for an output folder inside another's current run (through its link or
+    not) or the folder its runs are kept in: it made its link and its runs there, in a run
+    that pruning deletes whole."""
+    assert invoke("run", "exports", "--out", "kept", "-q").exit_code == 0
+    before = snapshot(workplace)
+    run = os.readlink("kept")
+    store = workplace / ".kept.reconcile"
+    for out, relation in (
+        ("kept/night", f"lies in {store}"),
+        (f"{run}/night", f"lies in {store}"),
+        (".kept.reconcile/night", f"lies in {store}"),
+        (".kept.reconcile", f"is {store}"),
+    ):
+        result = invoke("run", "exports", "--out", out)
+        assert (result.exit_code, result.stderr) == (
+            2,
+            f"reconcile: the output folder {out} {relation}, where an output folder's runs are "
+            "kept and pruned (a run's files are its record); give --out (or [output] folder) a "
+            "folder of its own\n",
+        ), out
+        assert snapshot(workplace) == before
+    assert invoke("run", "exports", "--out", "kept", "-q").exit_code == 0
+
+
 def test_the_configuration_folder_as_output_folder_is_refused_with_2(workplace: Path) -> None:
     """It exits 2 for [output] folder = "." (it moved the configuration's own folder away,
     and every later cron run exited 2)."""

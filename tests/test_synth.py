@@ -61,10 +61,18 @@ def test_synth_never_writes_into_a_run_nor_over_a_folder_without_force(
 
 
 def test_init_never_writes_into_a_run(tmp_path: Path) -> None:
-    """It exits 73 when --output would land inside an output folder's run."""
+    """It exits 73 when --output would land inside an output folder's run, or is the output
+    folder's link."""
     out = tmp_path / "out"
     assert invoke("run", EXAMPLE, "--out", out, "-q").exit_code == 0
     result = invoke("init", "--output", out / "reconcile.toml")
     assert result.exit_code == 73
     assert "where a run's files are kept; give --output a file of its own" in result.stderr
     assert not (out / "reconcile.toml").exists()
+    link = invoke("init", "--output", out)
+    assert (link.exit_code, link.stderr) == (
+        73,
+        f"reconcile: {out} is an output folder (a link to its current run); a file written "
+        f"there would replace it: give --output a file of its own, e.g. --output {out}.toml\n",
+    )
+    assert out.is_symlink()
