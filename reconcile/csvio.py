@@ -760,8 +760,12 @@ def unwritable_file(path: Path) -> str | None:
 
 def write_text_whole(text: str, path: Path) -> None:
     """``text`` into ``path`` whole or not at all: written beside it, then renamed over it
-    (a reader, or a browser reloading it, never sees half a page)."""
-    temporary = path.with_name(f".{path.name}.tmp")
+    (a reader, or a browser reloading it, never sees half a page). A link at ``path`` is
+    written through, as an editor does (a page linked into a web server's folder stays
+    linked); the temporary file is this process's own, so two writers never share one."""
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, path)

@@ -138,6 +138,24 @@ def test_the_page_is_written_whole_and_trouble_exits_2(night_out: Path, tmp_path
     assert invoke("report", tmp_path, "--output", "-").exit_code == 2
 
 
+def test_a_page_behind_a_link_is_written_through_it(night_out: Path, tmp_path: Path) -> None:
+    """It writes the page into the file a link at --output names, and the link stays (a
+    page linked into a web server's folder was replaced by a file)."""
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "night.html").write_text("yesterday's page")
+    served = tmp_path / "served.html"
+    served.symlink_to(pages / "night.html")
+    assert invoke("report", night_out, "--output", served).exit_code == 0
+    assert served.is_symlink()
+    assert (pages / "night.html").read_text() == page_of(night_out)
+    assert sorted(path.name for path in tmp_path.rglob("*")) == [
+        "night.html",
+        "pages",
+        "served.html",
+    ]
+
+
 def test_the_page_never_replaces_an_output_folder_nor_lies_in_a_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
