@@ -19,9 +19,12 @@ import polars as pl
 
 from reconcile import contract
 from reconcile.contract import WHITE_SPACE, trim
-from reconcile.errors import DiffError
+from reconcile.errors import DiffError, UsageError
 from reconcile.publish import Run
 from reconcile.runs import held
+
+# An id of each kind, as the example night holds them, for the advice.
+EXAMPLES = {"order": "O-0009", "item": "000101", "batch": "B-1001"}
 
 
 @dataclass(frozen=True)
@@ -34,10 +37,19 @@ class Asked:
 
     @classmethod
     def of(cls, orders: Sequence[str], items: Sequence[str], batches: Sequence[str]) -> Asked:
-        def cleaned(ids: Sequence[str]) -> tuple[str, ...]:
-            return tuple(dict.fromkeys(trim(value) for value in ids if trim(value)))
+        """The ids trimmed, each once; ``UsageError`` (2) for one that is empty once trimmed
+        (asked for nothing, it was dropped and the answer was silently empty)."""
 
-        return cls(cleaned(orders), cleaned(items), cleaned(batches))
+        def cleaned(option: str, ids: Sequence[str]) -> tuple[str, ...]:
+            empty = next((value for value in ids if not trim(value)), None)
+            if empty is not None:
+                raise UsageError(
+                    f"--{option} {json.dumps(empty)}: an id that is empty once trimmed; give "
+                    f"the id as the run's files hold it (e.g. --{option} {EXAMPLES[option]})"
+                )
+            return tuple(dict.fromkeys(trim(value) for value in ids))
+
+        return cls(cleaned("order", orders), cleaned("item", items), cleaned("batch", batches))
 
     def __bool__(self) -> bool:
         return bool(self.orders or self.items or self.batches)

@@ -73,6 +73,20 @@ def test_an_id_found_nowhere_exits_1_saying_where_it_looked(night_out: Path) -> 
     )
 
 
+def test_an_id_empty_once_trimmed_exits_2(night_out: Path) -> None:
+    """It exits 2 naming the option and the value when an id is empty or only spaces (it was
+    dropped, and the answer was an empty story with exit 0)."""
+    for option, value in (("--order", ""), ("--batch", " \t")):
+        result = invoke("explain", night_out, "--order", "O-0009", option, value)
+        example = "O-0009" if option == "--order" else "B-1001"
+        assert (result.exit_code, result.stderr, result.stdout) == (
+            2,
+            f"reconcile: {option} {json.dumps(value)}: an id that is empty once trimmed; give "
+            f"the id as the run's files hold it (e.g. {option} {example})\n",
+            "",
+        )
+
+
 def test_trouble_exits_2(tmp_path: Path) -> None:
     """It exits 2 for a folder that is not an output folder, and for no id at all."""
     assert invoke("explain", tmp_path, "--order", "O1").exit_code == 2
