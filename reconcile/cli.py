@@ -34,10 +34,38 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-PATH = click.Path(path_type=Path)
+
+class NonEmpty(click.ParamType[str]):
+    """Text that is not empty: an empty value is most often an unset variable in a cron line
+    (``--ready-file "$MARKER"``), and as a path it names the working folder, or as a name it
+    was taken for no value at all (the ready file's check was silently off)."""
+
+    name = "text"
+
+    def __init__(self, wanted: str) -> None:
+        self.wanted = wanted
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value == "":
+            self.fail(f"empty text (an unset variable?); give {self.wanted}", param, ctx)
+        return value
+
+
+class NonEmptyPath(click.Path):
+    """A path that is not empty text (see ``NonEmpty``)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value == "":
+            self.fail("empty text (an unset variable?); give a path", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+PATH = NonEmptyPath(path_type=Path)
 # Inputs are not checked by Click: an unreadable one is the reader's to report, with exit
 # 66 as for the same file found in the input folder (Click's check exits 2).
-INPUT_PATH = click.Path(path_type=Path, readable=False)
+INPUT_PATH = NonEmptyPath(path_type=Path, readable=False)
+# --out "" is refused by the output folder's guard, in the words it uses for [output] folder.
+OUT_PATH = click.Path(path_type=Path)
 
 
 class Seconds(click.ParamType[float]):
@@ -113,6 +141,7 @@ def input_options(command: F) -> F:
         ),
         click.option(
             "--ready-file",
+            type=NonEmpty("the ready file's name"),
             metavar="NAME",
             help="Exit 75 unless this file in the input folder is newer than every input.",
         ),
@@ -225,7 +254,7 @@ def cli() -> None:
 
 @cli.command()
 @input_options
-@click.option("--out", "out", type=PATH, help="The output folder (a link to the newest run).")
+@click.option("--out", "out", type=OUT_PATH, help="The output folder (a link to the newest run).")
 @click.option("--dry-run", is_flag=True, help="Read, validate and apply the rules; write nothing.")
 @click.option(
     "--keep",
@@ -451,6 +480,7 @@ def diff(
 @click.option(
     "--output",
     "output_file",
+    type=NonEmpty("a file, or - for stdout"),
     metavar="FILE",
     required=True,
     help="The HTML file to write (- for stdout); written whole or not at all, never over an "
@@ -521,7 +551,7 @@ def explain(
     and held, whether queued or archived, its open slots. For a line: its story
     as above. Ids are trimmed, as a cancellation's are. Exit status like diff:
     0 every id found, 1 some id found nowhere (saying where it looked), 2
-    trouble.
+    trouble (an id empty once trimmed, a folder not written by run).
 
     Example:
 

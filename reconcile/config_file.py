@@ -35,19 +35,23 @@ def _one_or_many(value: object) -> object:
     return [value] if isinstance(value, str) else value
 
 
+# A path, pattern or name: never empty (a ready file of "" silently turned its check off).
+Text = Annotated[str, Field(min_length=1)]
+
+
 class InputsSection(_Section):
-    folder: str | None = None
-    orders: str | None = None
-    batches: str | None = None
-    batch_items: str | None = None
-    cancellations: Annotated[list[str], BeforeValidator(_one_or_many)] | None = None
+    folder: Text | None = None
+    orders: Text | None = None
+    batches: Text | None = None
+    batch_items: Text | None = None
+    cancellations: Annotated[list[Text], BeforeValidator(_one_or_many)] | None = None
     pick: Literal["only", "last"] = "only"
-    ready_file: str | None = None
-    max_age: str | None = None
+    ready_file: Text | None = None
+    max_age: Text | None = None
 
 
 class OutputSection(_Section):
-    folder: str | None = None
+    folder: Text | None = None
     keep: int | None = Field(default=None, ge=0)
     wait: float | None = Field(default=None, ge=0, allow_inf_nan=False)
 
@@ -167,6 +171,8 @@ def _describe(error: Any) -> str:
         message = str(error["msg"]).removeprefix("Value error, ")
         return f"[{key}] {message}" if key else message
     value = error.get("input")
+    if error["type"] == "string_too_short":
+        return f'key {key} = "": empty; give a value, or leave it out'
     shown = f'"{value}"' if isinstance(value, str) else repr(value)
     described = f"key {key} = {shown}: {error['msg'].lower()}"
     if error["type"] == "string_type" and isinstance(value, (int, float)):

@@ -804,6 +804,30 @@ def test_an_input_that_is_not_a_regular_file_exits_66_without_blocking(
     assert invoke("run", night, *given, "--out", tmp_path / "o").exit_code == 66  # lock free
 
 
+@pytest.mark.parametrize(
+    ("arguments", "named", "wanted"),
+    [
+        (["run", EXAMPLE, "--ready-file", ""], "'--ready-file'", "the ready file's name"),
+        (["run", EXAMPLE, "--orders", ""], "'--orders'", "a path"),
+        (["check", ""], "'[INPUT_DIR]'", "a path"),
+        (["diff", "", "out"], "'OLD_DIR'", "a path"),
+        (["report", "out", "--output", ""], "'--output'", "a file, or - for stdout"),
+    ],
+)
+def test_an_empty_path_or_name_exits_2(
+    tmp_path: Path, arguments: list[str | Path], named: str, wanted: str
+) -> None:
+    """It exits 2 naming the option when a path or name is empty text, as an unset variable
+    in a cron line gives (--ready-file "" turned the ready file's check off, and "" as a
+    folder named the working folder)."""
+    result = invoke(*arguments, *(["--out", tmp_path / "o"] if arguments[0] == "run" else []))
+    assert result.exit_code == 2
+    assert result.stderr.endswith(
+        f"Error: Invalid value for {named}: empty text (an unset variable?); give {wanted}\n"
+    )
+    assert not (tmp_path / "o").exists()
+
+
 @pytest.mark.parametrize("wait", ["nan", "inf", "-1", "soon"])
 def test_wait_must_be_a_finite_number_of_seconds(tmp_path: Path, wait: str) -> None:
     """It exits 2 for --wait nan, inf, a negative number or a word, as the file does."""

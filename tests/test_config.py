@@ -224,6 +224,14 @@ def test_problems_name_the_cancellation_file_and_row(tmp_path: Path) -> None:
             "[values]\norder_cancelled = '\u00a0'\n",
             '[values]: order_cancelled = "\u00a0" is empty once trimmed',
         ),
+        (
+            "[inputs]\nready_file = ''\n",
+            'key inputs.ready_file = "": empty; give a value, or leave it out',
+        ),
+        (
+            "[inputs]\ncancellations = ['cs.csv', '']\n",
+            'key inputs.cancellations.1 = "": empty; give a value, or leave it out',
+        ),
         ("[output]\nwait = inf\n", "key output.wait = inf: input should be a finite number"),
         ("[output]\nwait = nan\n", "key output.wait = nan: input should be a finite number"),
         ("[actions]\nFilling = 'keep'\n", '[actions]: key "Filling" has value "keep"'),
