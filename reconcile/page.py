@@ -11,7 +11,6 @@ weigh 30-50 MB installed and 0.5-1 s to import, for bars). Imported only by ``re
 from __future__ import annotations
 
 import csv
-import json
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -24,7 +23,7 @@ from reconcile import __version__, contract
 from reconcile.contract import SUMMARY
 from reconcile.errors import DiffError
 from reconcile.publish import Run, history, started_at
-from reconcile.runs import Identical, current_and_previous, held, identical_beside
+from reconcile.runs import Identical, current_and_previous, held, identical_beside, summary_of
 
 if TYPE_CHECKING:
     import polars as pl
@@ -121,20 +120,38 @@ def _gathered(out: Path, runs: list[Run], identical: Identical | None, limit: in
 
 def _own(out: Path, run: Run, limit: int) -> Page:
     """The page but for the comparison with the run before."""
-    summary = json.loads((run.folder / SUMMARY).read_bytes())
-    return Page(
-        out=str(out),
-        run=run,
-        summary=summary,
-        lists=[
-            _listed(run.folder / name, title, purpose, summary, limit)
-            for name, title, purpose in LISTS
-        ],
-        comparison=None,
-        previous=None,
-        history=_history(out, run.name, summary),
-        limit=limit,
-        statuses=_statuses(summary),
+    path = run.folder / SUMMARY
+    try:
+        summary = summary_of(path.read_bytes())
+    except OSError as error:
+        raise DiffError.unreadable(path, error) from None
+    if summary is None:
+        raise _damaged(path, "not a JSON object")
+    try:
+        return Page(
+            out=str(out),
+            run=run,
+            summary=summary,
+            lists=[
+                _listed(run.folder / name, title, purpose, summary, limit)
+                for name, title, purpose in LISTS
+            ],
+            comparison=None,
+            previous=None,
+            history=_history(out, run.name, summary),
+            limit=limit,
+            statuses=_statuses(summary),
+        )
+    except (AttributeError, KeyError, TypeError, ValueError) as error:
+        raise _damaged(path, f"{type(error).__name__}: {error}") from None
+
+
+def _damaged(path: Path, what: str) -> DiffError:
+    """The error for a run's summary.json that is not as a run writes it (exit 2, as
+    ``diff`` gives for it): runs are records, so it was damaged or edited by hand."""
+    return DiffError(
+        f"cannot read {path}: {what}; it is not a run's summary as reconcile writes it "
+        "(damaged, or edited by hand)"
     )
 
 
@@ -164,21 +181,35 @@ def _history(out: Path, current: str, summary: Mapping[str, Any]) -> list[dict[s
     """Each published run, oldest first, with its figures and each figure's share of its
     largest (for the chart); the current run marked (and counted even before the history
     has its entry)."""
-    entries = {name: json.loads(data) for name, data in history(out)}
-    entries.setdefault(current, dict(summary))
+    entries = {name: summary_of(data) for name, data in history(out)}
+    entries[current] = dict(summary)
     runs: list[dict[str, Any]] = []
     for name in sorted(entries):
-        actions = entries[name].get("actions", {})
-        figures = {
-            key: sum(int(facts.get(key, 0)) for facts in actions.values())
-            for key, _ in HISTORY_FIGURES
-        }
+        figures = _figures(entries[name])
+        if figures is None:
+            continue  # (an entry that is not a summary: ``runs --all`` lists it as such)
         runs.append({"name": name, "when": _when(name), "current": name == current, **figures})
     for key, _ in HISTORY_FIGURES:
         widest = max((int(run[key]) for run in runs), default=0) or 1
         for run in runs:
             run[f"{key}_share"] = int(run[key]) / widest
     return runs
+
+
+def _figures(summary: Mapping[str, Any] | None) -> dict[str, int] | None:
+    """A summary's figures for the history chart, summed over its actions; None when it has
+    none to give (a history entry damaged on disk, or edited by hand, is not drawn rather
+    than failing the page)."""
+    actions = summary.get("actions") if summary is not None else None
+    if not isinstance(actions, dict) or not all(isinstance(f, dict) for f in actions.values()):
+        return None
+    try:
+        return {
+            key: sum(int(facts.get(key, 0)) for facts in actions.values())
+            for key, _ in HISTORY_FIGURES
+        }
+    except (TypeError, ValueError):
+        return None
 
 
 def _when(name: str) -> str:
@@ -238,4 +269,9 @@ def report(out: Path, limit: int = 20) -> str:
     with _reading(out) as (runs, identical):
         page_template = template()
         page = _gathered(out, runs, identical, limit)
-    return render(page, page_template)
+    from jinja2 import UndefinedError
+
+    try:
+        return render(page, page_template)
+    except (AttributeError, KeyError, TypeError, ValueError, UndefinedError) as error:
+        raise _damaged(page.run.folder / SUMMARY, f"{type(error).__name__}: {error}") from None

@@ -133,12 +133,12 @@ def run_summaries(out: Path, every: bool = False) -> list[tuple[Run, dict[str, A
         for name, data in history(out):
             if name not in kept:
                 pruned = Run(name, store_for(out).history / f"{name}.json", False, kept=False)
-                listed.append((pruned, _summary_of(data)))
+                listed.append((pruned, summary_of(data)))
         listed.sort(key=lambda entry: entry[0].name, reverse=True)
     return listed
 
 
-def _summary_of(data: bytes) -> dict[str, Any] | None:
+def summary_of(data: bytes) -> dict[str, Any] | None:
     """A summary's content, or None when it is not a JSON object."""
     try:
         summary = json.loads(data)
@@ -155,21 +155,30 @@ def runs_text(listed: Sequence[tuple[Run, Mapping[str, Any] | None]]) -> str:
     for run, content in listed:
         marker = "  (current)" if run.current else ("" if run.kept else "  (pruned; summary kept)")
         lines.append(f"{run.name}{marker}  {run.started}")
-        if content is None:
+        if content is None and run.kept:
             lines.append("  no summary.json (a folder taken over, not a run's outputs)")
             continue
-        inputs = content.get("inputs", {})
-        files = [
-            f"{entry['file']} {entry['sha256'][:12]}"
-            for entries in inputs.values()
-            if isinstance(entries, list)
-            for entry in entries
-        ] or [
-            f"{name} {entry['sha256'][:12]}" for name, entry in inputs.items() if "sha256" in entry
-        ]
-        lines.append(f"  inputs: {', '.join(files)}")
-        lines.append(f"  {_run_counts(content)}")
+        try:
+            lines += _run_lines(content) if content is not None else [UNREADABLE]
+        except (AttributeError, KeyError, TypeError, ValueError):
+            lines.append(UNREADABLE)
     return "\n".join(lines) + "\n"
+
+
+# A summary that is JSON but not a run's (torn on disk, or edited by hand): said, not fatal.
+UNREADABLE = "  its summary cannot be read as a run's (damaged, or edited by hand)"
+
+
+def _run_lines(content: Mapping[str, Any]) -> list[str]:
+    """A run's inputs with short digests, and its counts."""
+    inputs = content.get("inputs", {})
+    files = [
+        f"{entry['file']} {entry['sha256'][:12]}"
+        for entries in inputs.values()
+        if isinstance(entries, list)
+        for entry in entries
+    ] or [f"{name} {entry['sha256'][:12]}" for name, entry in inputs.items() if "sha256" in entry]
+    return [f"  inputs: {', '.join(files)}", f"  {_run_counts(content)}"]
 
 
 def _run_counts(content: Mapping[str, Any]) -> str:

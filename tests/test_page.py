@@ -65,6 +65,50 @@ def test_the_page_shows_the_night_its_changes_lists_and_history(night_out: Path)
     assert len(runs) == 2 and sum("&#9654;" in line for line in runs) == 1
 
 
+def test_a_damaged_history_entry_is_left_out_of_the_chart(tmp_path: Path) -> None:
+    """It draws the runs whose history entries are summaries and leaves out one torn or
+    edited by hand (the page failed with an internal error, exit 70)."""
+    out = tmp_path / "out"
+    for _ in range(3):
+        assert invoke("run", EXAMPLE, "--out", out, "-q", "--keep", "0").exit_code == 0
+    history = sorted((tmp_path / ".out.reconcile" / "history").iterdir())
+    assert len(history) == 3
+    history[0].write_text('{"actions": {"refill": {"lines_removed": 3}')  # torn
+    history[1].write_text('{"actions": {"refill": {"lines_removed": "many"}}}')
+    html = page_of(out)
+    drawn = [
+        line
+        for line in html.splitlines()
+        if "<tr" in line and "Z-" in line and "</td><td>20" in line
+    ]
+    assert len(drawn) == 1 and "&#9654;" in drawn[0] and history[2].stem in drawn[0]
+
+
+@pytest.mark.parametrize(
+    ("content", "what"),
+    [
+        ('{"actions": ', "not a JSON object"),
+        ('{"actions": {}}', "KeyError: 'outputs'"),
+    ],
+)
+def test_a_damaged_summary_of_the_current_run_exits_2(
+    tmp_path: Path, content: str, what: str
+) -> None:
+    """It exits 2 naming the run's summary.json, as diff does, when it is torn or edited into
+    another shape (the page failed with an internal error, exit 70), and writes no page."""
+    out = tmp_path / "out"
+    assert invoke("run", EXAMPLE, "--out", out, "-q").exit_code == 0
+    summary = Path(os.path.realpath(out)) / "summary.json"
+    summary.write_text(content)
+    result = invoke("report", out, "--output", tmp_path / "night.html")
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"reconcile: cannot read {summary}: {what}; it is not a run's summary as reconcile "
+        "writes it (damaged, or edited by hand)\n",
+    )
+    assert not (tmp_path / "night.html").exists()
+
+
 def test_every_value_from_the_inputs_is_escaped(tmp_path: Path) -> None:
     """It shows a status, a note or a hint holding markup as text: no tag, no attribute
     (with autoescaping off this test fails)."""

@@ -106,3 +106,25 @@ def test_listing_the_runs_never_loads_polars(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "False"
+
+
+def test_a_damaged_summary_is_listed_as_such(tmp_path: Path) -> None:
+    """It lists a pruned run whose kept summary is torn, or a run whose summary.json was
+    edited into another shape, by name with a line saying so (it failed with an internal
+    error, exit 70, or called a torn history entry a folder taken over)."""
+    out = tmp_path / "out"
+    for _ in range(3):
+        assert invoke("run", EXAMPLE, "--out", out, "-q", "--keep", "1").exit_code == 0
+    history = sorted((tmp_path / ".out.reconcile" / "history").iterdir())
+    history[0].write_text('{"actions": ')  # pruned since: only the history has it
+    kept_summary = Path(os.path.realpath(out)) / SUMMARY
+    kept_summary.write_text('{"actions": {"refill": {"lines_removed": "many"}}}')
+    result = invoke("runs", out, "--all")
+    assert result.exit_code == 0, result.output
+    damaged = "  its summary cannot be read as a run's (damaged, or edited by hand)"
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"{history[2].stem}  (current)")
+    assert lines[1] == damaged
+    assert lines[-2].startswith(f"{history[0].stem}  (pruned; summary kept)")
+    assert lines[-1] == damaged
+    assert len(lines) == 2 + 3 + 2
