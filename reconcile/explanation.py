@@ -9,6 +9,7 @@ for, side by side, so that a 5M-line run is never loaded whole to answer for one
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -23,6 +24,9 @@ from reconcile.errors import DiffError, UsageError
 from reconcile.publish import Run
 from reconcile.runs import held
 
+# How much of Polars' message about a run's file is shown, and the file its plan names.
+SAID_AT_MOST = 200
+SCANNED = re.compile(r"^Csv SCAN \[(.+)\]$", re.MULTILINE)
 # An id of each kind, as the example night holds them, for the advice.
 EXAMPLES = {"order": "O-0009", "item": "000101", "batch": "B-1001"}
 
@@ -200,8 +204,20 @@ def _collected(run: Run, scans: Mapping[str, pl.LazyFrame]) -> dict[str, pl.Data
     """The scans' rows, read side by side, streaming (a file is never held whole)."""
     try:
         found = pl.collect_all(list(scans.values()), engine="streaming")
-    except (OSError, pl.exceptions.PolarsError) as error:
-        raise DiffError(f"cannot read the run {run.folder}: {error}") from None
+    except OSError as error:
+        raise DiffError.unreadable(run.folder, error) from None
+    except pl.exceptions.PolarsError as error:
+        # Polars' first line says what; the rest is its plan, and a damaged file's header
+        # can be a kilobyte of noise.
+        text = str(error).strip()
+        said = text.splitlines()[0] if text else type(error).__name__
+        shown = said if len(said) <= SAID_AT_MOST else said[:SAID_AT_MOST] + "..."
+        scanned = SCANNED.search(text)
+        where = scanned.group(1) if scanned else run.folder
+        raise DiffError(
+            f"cannot read {where}: {shown} (a run's files are not as a run writes them: "
+            "damaged, or edited by hand?)"
+        ) from None
     return dict(zip(scans, found, strict=True))
 
 

@@ -11,7 +11,7 @@ import polars as pl
 from hypothesis import given
 
 from reconcile import explanation as explain
-from tests.conftest import invoke
+from tests.conftest import EXAMPLE, invoke
 from tests.test_properties import Night, nights, run_night
 
 
@@ -85,6 +85,21 @@ def test_an_id_empty_once_trimmed_exits_2(night_out: Path) -> None:
             f"the id as the run's files hold it (e.g. {option} {example})\n",
             "",
         )
+
+
+def test_a_damaged_run_file_exits_2_naming_it_without_polars_plan(tmp_path: Path) -> None:
+    """It exits 2 naming the run's file that is not as a run writes it, with the first line
+    of what Polars said (it printed Polars' whole plan, and a damaged header's kilobyte)."""
+    out = tmp_path / "out"
+    assert invoke("run", EXAMPLE, "--out", out, "-q").exit_code == 0
+    batches = Path(os.path.realpath(out)) / "batches.csv"
+    batches.write_text("x,y\n1,2\n")
+    result = invoke("explain", out, "--batch", "B-1001")
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f'reconcile: cannot read {batches}: unable to find column "batch_id"; valid columns: '
+        '["x", "y"] (a run\'s files are not as a run writes them: damaged, or edited by hand?)\n',
+    )
 
 
 def test_trouble_exits_2(tmp_path: Path) -> None:
