@@ -21,6 +21,7 @@ from reconcile import __version__
 from reconcile.contract import BATCH_ITEMS, BATCHES, ORDERS
 from reconcile.errors import (
     EXIT_DIFFERENT,
+    EXIT_INTERRUPTED,
     EXIT_SAME,
     EXIT_SOFTWARE,
     EXIT_USAGE,
@@ -298,8 +299,8 @@ def run(
     or a night over its [limits] (nothing written), 66 an input file is missing,
     unreadable or not a regular file, 73 the output folder cannot be written,
     75 try again later (another run holds the lock, an input changed while being
-    read, the ready file is missing, or an input is older than --max-age). Any
-    status but 0 means OUT still shows the previous run.
+    read, the ready file is missing, or an input is older than --max-age), 130
+    interrupted (Ctrl-C). Any status but 0 means OUT still shows the previous run.
 
     Example:
 
@@ -309,7 +310,6 @@ def run(
     """
     with _errors_to_exit(debug):
         from reconcile import api, pipeline
-        from reconcile import summary as texts
 
         stage_times = pipeline.Timings(
             progress=_show_stage if not quiet and _stderr_is_terminal() else None
@@ -327,22 +327,46 @@ def run(
                 limits={key: value for key, value in limits.items() if value is not None},
                 **inputs,
             )
+        except KeyboardInterrupt:
+            # api.run raises it only while OUT still shows the previous run (once OUT shows
+            # the new run, it returns, with a note).
+            click.echo(
+                "reconcile: interrupted"
+                + ("" if dry_run else "; nothing was published: OUT still shows the previous run"),
+                err=True,
+            )
+            sys.exit(EXIT_INTERRUPTED)
         finally:
             if timings:
                 _print_timings(stage_times.seconds, stage_times.cpu_seconds)
         # OUT shows the new run from here on: nothing below may turn that into a failure.
-        for note in summary.notes:
-            _say_after_publishing(f"reconcile: warning: {note}", err=True)
-        if output_format == "json":
-            _say_after_publishing(texts.summary_json(summary.content), nl=False)
-        elif not quiet:
-            where = str(summary.out) if summary.out is not None else None
-            text = texts.human_summary(summary.content, where=where)
-            if dry_run and summary.figures:
-                text += "\nlimits:\n" + "\n".join(f"  {f.line()}" for f in summary.figures)
-            if dry_run:
-                text += _not_applied(summary, limit)
-            _say_after_publishing(text)
+        try:
+            _tell(summary, output_format, quiet, dry_run, limit)
+        except KeyboardInterrupt:
+            with suppress(OSError):
+                click.echo(
+                    "reconcile: interrupted while printing"
+                    + ("" if dry_run else "; the run is published: OUT shows it"),
+                    err=True,
+                )
+
+
+def _tell(summary: RunSummary, output_format: str, quiet: bool, dry_run: bool, limit: int) -> None:
+    """A run's notes and summary, as asked."""
+    from reconcile import summary as texts
+
+    for note in summary.notes:
+        _say_after_publishing(f"reconcile: warning: {note}", err=True)
+    if output_format == "json":
+        _say_after_publishing(texts.summary_json(summary.content), nl=False)
+    elif not quiet:
+        where = str(summary.out) if summary.out is not None else None
+        text = texts.human_summary(summary.content, where=where)
+        if dry_run and summary.figures:
+            text += "\nlimits:\n" + "\n".join(f"  {f.line()}" for f in summary.figures)
+        if dry_run:
+            text += _not_applied(summary, limit)
+        _say_after_publishing(text)
 
 
 def _not_applied(summary: RunSummary, limit: int) -> str:
@@ -734,7 +758,10 @@ def _errors_to_exit(debug: bool = False) -> Iterator[None]:
     except ReconcileError as error:
         click.echo(f"reconcile: {error}", err=True)
         sys.exit(error.exit_code)
-    except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+    except KeyboardInterrupt:
+        click.echo("reconcile: interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except (click.exceptions.Exit, click.ClickException, SystemExit):
         raise
     except ModuleNotFoundError as missing:  # a library the command imports lazily
         click.echo(

@@ -22,6 +22,8 @@ EXIT_NOINPUT = 66
 EXIT_SOFTWARE = 70
 EXIT_CANTCREAT = 73
 EXIT_TEMPFAIL = 75
+# Interrupted (Ctrl-C): 128 + SIGINT, as a shell reports a command SIGINT ended.
+EXIT_INTERRUPTED = 130
 
 
 class ReconcileError(Exception):

@@ -465,6 +465,13 @@ def run(
         with timings.stage("publish"):
             try:
                 published = publish.publish(store, folder, settings.keep)
+            except KeyboardInterrupt:
+                # OUT shows the new run or the previous one, whatever the moment: the
+                # result says which (the exit status must say what OUT shows).
+                despite = publish.published_despite_interrupt(store, folder)
+                if despite is None:
+                    raise
+                published = despite
             except BaseException:
                 publish.discard(folder)
                 raise

@@ -390,6 +390,27 @@ def publish(store: Store, folder: Path, keep: int = DEFAULT_KEEP) -> Published:
     return Published(final, tuple(notes))
 
 
+def published_despite_interrupt(store: Store, folder: Path) -> Published | None:
+    """What an interrupt (Ctrl-C) during ``publish`` of ``folder`` left. If the link was
+    switched to the new run, it is published: the rest (syncing the switch, the history
+    entry, pruning) is left to the next run's ``recover`` and said in a note. If not, the
+    previous run is still current: the new run's files are removed, and None is returned
+    (the caller raises the interrupt again)."""
+    final = store.runs / folder.name.removeprefix("tmp-")
+    if _linked_run(store) == final:
+        return Published(
+            final,
+            (
+                f"interrupted once {store.target} showed the new run: syncing the switch to "
+                "disk, keeping its summary in the history and pruning old runs are left to "
+                "the next run",
+            ),
+        )
+    discard(folder)
+    discard(final)
+    return None
+
+
 # How many published runs' summaries the history keeps (a year and a half of nightly runs
 # and their re-runs, about 5 KB each); older ones are deleted as newer ones come.
 HISTORY_KEPT = 1000

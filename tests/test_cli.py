@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -752,6 +753,87 @@ def test_a_report_onto_an_input_is_refused_with_2(tmp_path: Path, command: str) 
         "give the report a file of its own\n",
     )
     assert snapshot(night) == before
+
+
+def interrupted(*_: object, **__: object) -> NoReturn:
+    """Stands in for a step that Ctrl-C stops."""
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize(
+    ("module", "step"),
+    [("pipeline", "write_outputs"), ("publish", "_fsync_tree"), ("publish", "_take_over")],
+)
+def test_an_interrupt_before_the_switch_exits_130_and_leaves_out_as_it_was(
+    previous_output: Path, monkeypatch: pytest.MonkeyPatch, module: str, step: str
+) -> None:
+    """It exits 130 saying OUT still shows the previous run when Ctrl-C comes while the run
+    is written or before its link is switched, and leaves no file of the new run (it printed
+    "Aborted!" and exited 1)."""
+    from reconcile import pipeline, publish
+
+    monkeypatch.setattr({"pipeline": pipeline, "publish": publish}[module], step, interrupted)
+    runs = previous_output.parent / ".out.reconcile" / "runs"
+    before, kept = snapshot(previous_output), sorted(runs.iterdir())
+    result = invoke("run", EXAMPLE, "--out", previous_output)
+    assert (result.exit_code, result.stderr, result.stdout) == (
+        130,
+        "reconcile: interrupted; nothing was published: OUT still shows the previous run\n",
+        "",
+    )
+    assert snapshot(previous_output) == before
+    assert sorted(runs.iterdir()) == kept
+
+
+def test_an_interrupt_once_out_shows_the_new_run_exits_0_with_a_note(
+    previous_output: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It exits 0 when Ctrl-C comes after the switch (while old runs are pruned), saying what
+    is left to the next run, which does it (it exited 1 while OUT showed the new run)."""
+    from reconcile import publish
+
+    with monkeypatch.context() as patched:
+        patched.setattr(publish, "prune", interrupted)
+        result = invoke("run", EXAMPLE, "--out", previous_output, "-q", "--keep", "0")
+    assert (result.exit_code, result.stderr) == (
+        0,
+        f"reconcile: warning: interrupted once {previous_output} showed the new run: syncing "
+        "the switch to disk, keeping its summary in the history and pruning old runs are left "
+        "to the next run\n",
+    )
+    assert snapshot(previous_output) == snapshot(GOLDEN / "example")
+    runs = previous_output.parent / ".out.reconcile" / "runs"
+    assert len(list(runs.iterdir())) == 2  # the previous run is not pruned yet
+    assert invoke("run", EXAMPLE, "--out", previous_output, "-q", "--keep", "0").exit_code == 0
+    assert len(list(runs.iterdir())) == 1
+    assert len(list((runs.parent / "history").glob("*.json"))) == 3
+
+
+def test_an_interrupt_while_printing_after_publishing_exits_0(
+    previous_output: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It exits 0, saying so, when Ctrl-C comes while the summary of a published run is
+    printed: OUT shows the new run."""
+    from reconcile import summary
+
+    monkeypatch.setattr(summary, "human_summary", interrupted)
+    result = invoke("run", EXAMPLE, "--out", previous_output)
+    assert (result.exit_code, result.stderr) == (
+        0,
+        "reconcile: interrupted while printing; the run is published: OUT shows it\n",
+    )
+    assert snapshot(previous_output) == snapshot(GOLDEN / "example")
+
+
+def test_an_interrupt_of_any_other_command_exits_130(
+    previous_output: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It exits 130 with one line, not Click's "Aborted!" and 1, when Ctrl-C stops diff."""
+    from reconcile import api
+
+    monkeypatch.setattr(api, "diff", interrupted)
+    result = invoke("diff", previous_output, previous_output)
+    assert (result.exit_code, result.stderr) == (130, "reconcile: interrupted\n")
 
 
 @pytest.mark.parametrize("command", ["run", "check"])
