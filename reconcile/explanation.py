@@ -22,7 +22,7 @@ from reconcile import contract
 from reconcile.contract import WHITE_SPACE, trim
 from reconcile.errors import DiffError, UsageError
 from reconcile.publish import Run
-from reconcile.runs import held
+from reconcile.runs import held, no_current_run
 
 # How much of Polars' message about a run's file is shown, and the file its plan names.
 SAID_AT_MOST = 200
@@ -85,6 +85,8 @@ def explain(out: Path, asked: Asked, every_run: bool = False) -> Explanation:
     """What the current run of ``out`` (with ``every_run``, every kept run, newest first)
     did to the ids ``asked``. Each run is held against pruning while it is read."""
     with _held(out, every_run) as runs:
+        if not runs:
+            raise no_current_run(out)
         stories = [_story(run, asked) for run in runs]
     found = {
         ("order", row["order_id"]) for story in stories for row in story.orders if row["found"]

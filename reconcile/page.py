@@ -23,7 +23,14 @@ from reconcile import __version__, contract
 from reconcile.contract import SUMMARY
 from reconcile.errors import DiffError
 from reconcile.publish import Run, history, started_at
-from reconcile.runs import Identical, current_and_previous, held, identical_beside, summary_of
+from reconcile.runs import (
+    Identical,
+    current_and_previous,
+    held,
+    identical_beside,
+    no_current_run,
+    summary_of,
+)
 
 if TYPE_CHECKING:
     import polars as pl
@@ -94,7 +101,7 @@ def _reading(out: Path) -> Iterator[tuple[list[Run], Identical | None]]:
     which of their files hold the same bytes under way."""
     with held(out, current_and_previous) as runs:
         if not runs:
-            raise DiffError(f"{out} has no current run")
+            raise no_current_run(out)
         if len(runs) < 2:
             yield runs, None
             return

@@ -478,6 +478,12 @@ def _is_our_link(store: Store) -> bool:
     return _linked_run(store) is not None
 
 
+def linked_run_name(store: Store) -> str | None:
+    """The name of the run the target's link names, whether or not its folder exists."""
+    linked = _linked_run(store)
+    return linked.name if linked is not None else None
+
+
 def _linked_run(store: Store) -> Path | None:
     """The run in ``runs/`` that the target's link points at, or None.
 

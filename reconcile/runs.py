@@ -21,7 +21,7 @@ from typing import Any
 
 from reconcile.contract import CSV_OUTPUTS, SUMMARY
 from reconcile.errors import DiffError
-from reconcile.publish import Run, held_runs, history, store_for
+from reconcile.publish import Run, held_runs, history, linked_run_name, store_for
 
 # The outputs whose rows pair by a key known without reading them: when both sides hold
 # the same bytes, nothing of them needs parsing. Not rejected and unmatched cancellations,
@@ -48,11 +48,25 @@ def held(out: Path, chosen: Callable[[list[Run]], list[Run]] = list) -> Iterator
         raise DiffError(f"cannot list the runs of {out}: {error.strerror or error}") from None
 
 
+def no_current_run(out: Path) -> DiffError:
+    """The error for an output folder none of whose kept runs is current: its link names a
+    run folder that is gone (deleted by hand), or there is no run at all."""
+    named = linked_run_name(store_for(out))
+    if named is not None:
+        return DiffError(
+            f"{out} has no current run: its link names the run {named}, which is gone "
+            "(deleted by hand?); the next run publishes a new one"
+        )
+    return DiffError(f"{out} has no current run")
+
+
 def previous_and_current(runs: list[Run], out: Path) -> tuple[Run, Run]:
     """The run before the current one of output folder ``out``, and the current one, of its
     kept ``runs``."""
     current = next((index for index, run in enumerate(runs) if run.current), None)
-    if current is None or current + 1 >= len(runs):
+    if current is None:
+        raise no_current_run(out)
+    if current + 1 >= len(runs):
         raise DiffError(
             f"{out} has no earlier run to compare with (its kept runs: "
             f"{', '.join(run.name for run in runs) or 'none'}); give two folders instead"

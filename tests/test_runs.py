@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -128,3 +129,27 @@ def test_a_damaged_summary_is_listed_as_such(tmp_path: Path) -> None:
     assert lines[-2].startswith(f"{history[0].stem}  (pruned; summary kept)")
     assert lines[-1] == damaged
     assert len(lines) == 2 + 3 + 2
+
+
+def test_a_current_run_deleted_by_hand_is_named_by_every_reader(tmp_path: Path) -> None:
+    """It exits 2 naming the run OUT's link names when that run's folder is gone (deleted by
+    hand): diff, report and explain alike (explain exited 1, "found nowhere ... of run(s)"
+    with no run named)."""
+    out = tmp_path / "out"
+    for _ in range(2):
+        assert invoke("run", EXAMPLE, "--out", out, "-q").exit_code == 0
+    current = Path(os.path.realpath(out))
+    shutil.rmtree(current)
+    message = (
+        f"reconcile: {out} has no current run: its link names the run {current.name}, which is "
+        "gone (deleted by hand?); the next run publishes a new one\n"
+    )
+    for command in (
+        ["diff", out],
+        ["report", out, "--output", tmp_path / "night.html"],
+        ["explain", out, "--order", "O-0009"],
+    ):
+        result = invoke(*command)
+        assert (result.exit_code, result.stderr, result.stdout) == (2, message, ""), command
+    assert invoke("run", EXAMPLE, "--out", out, "-q").exit_code == 0
+    assert invoke("diff", out).exit_code == 0
