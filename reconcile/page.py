@@ -208,7 +208,9 @@ def _figures(summary: Mapping[str, Any] | None) -> dict[str, int] | None:
     none to give (a history entry damaged on disk, or edited by hand, is not drawn rather
     than failing the page)."""
     actions = summary.get("actions") if summary is not None else None
-    if not isinstance(actions, dict) or not all(isinstance(f, dict) for f in actions.values()):
+    if not isinstance(actions, dict) or not all(
+        isinstance(facts, dict) for facts in actions.values()
+    ):
         return None
     try:
         return {

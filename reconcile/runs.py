@@ -161,6 +161,11 @@ def summary_of(data: bytes) -> dict[str, Any] | None:
     return summary if isinstance(summary, dict) else None
 
 
+# A run's summary that is not as a run writes it (torn on disk, or edited by hand): said,
+# not fatal.
+UNREADABLE = "  its summary cannot be read as a run's (damaged, or edited by hand)"
+
+
 def runs_text(listed: Sequence[tuple[Run, Mapping[str, Any] | None]]) -> str:
     """The kept runs, newest first: name, when, inputs with short digests, and counts."""
     if not listed:
@@ -177,10 +182,6 @@ def runs_text(listed: Sequence[tuple[Run, Mapping[str, Any] | None]]) -> str:
         except (AttributeError, KeyError, TypeError, ValueError):
             lines.append(UNREADABLE)
     return "\n".join(lines) + "\n"
-
-
-# A summary that is JSON but not a run's (torn on disk, or edited by hand): said, not fatal.
-UNREADABLE = "  its summary cannot be read as a run's (damaged, or edited by hand)"
 
 
 def _run_lines(content: Mapping[str, Any]) -> list[str]:
