@@ -621,10 +621,13 @@ def runs(out: Path, output_format: str, every: bool) -> None:
         reconcile runs out/example
     """
     with _errors_to_exit():
-        from reconcile.runs import run_summaries, runs_json, runs_text
+        from reconcile.runs import no_current_run, run_summaries, runs_json, runs_text
 
         listed = run_summaries(out, every)
         click.echo((runs_json if output_format == "json" else runs_text)(listed), nl=False)
+        if not any(run.current for run, _ in listed):
+            # what is kept is still listed (exit 0); the reading commands exit 2 on it
+            click.echo(f"reconcile: warning: {no_current_run(out)}", err=True)
 
 
 @cli.command()

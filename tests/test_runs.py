@@ -134,7 +134,7 @@ def test_a_damaged_summary_is_listed_as_such(tmp_path: Path) -> None:
 def test_a_current_run_deleted_by_hand_is_named_by_every_reader(tmp_path: Path) -> None:
     """It exits 2 naming the run OUT's link names when that run's folder is gone (deleted by
     hand): diff, report and explain alike (explain exited 1, "found nowhere ... of run(s)"
-    with no run named)."""
+    with no run named); runs lists what is kept and names the gone run in a warning."""
     out = tmp_path / "out"
     for _ in range(2):
         assert invoke("run", EXAMPLE, "--out", out, "-q").exit_code == 0
@@ -151,5 +151,11 @@ def test_a_current_run_deleted_by_hand_is_named_by_every_reader(tmp_path: Path) 
     ):
         result = invoke(*command)
         assert (result.exit_code, result.stderr, result.stdout) == (2, message, ""), command
+    listing = invoke("runs", out)  # what is kept is listed, the gone run named beside it
+    assert (listing.exit_code, listing.stderr) == (
+        0,
+        message.replace("reconcile: ", "reconcile: warning: ", 1),
+    )
+    assert listing.stdout.count("(current)") == 0 and listing.stdout.count("\n  inputs:") == 1
     assert invoke("run", EXAMPLE, "--out", out, "-q").exit_code == 0
     assert invoke("diff", out).exit_code == 0
