@@ -56,9 +56,7 @@ class NonEmptyPath(click.Path):
     """A path that is not empty text (see ``NonEmpty``)."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if value == "":
-            self.fail("empty text (an unset variable?); give a path", param, ctx)
-        return super().convert(value, param, ctx)
+        return super().convert(NonEmpty("a path").convert(value, param, ctx), param, ctx)
 
 
 PATH = NonEmptyPath(path_type=Path)

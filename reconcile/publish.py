@@ -355,7 +355,7 @@ def publish(store: Store, folder: Path, keep: int = DEFAULT_KEEP) -> Published:
 
     ``OutputError`` means the previous run is still current; once the link is switched
     nothing raises, and a failure is returned as a note."""
-    final = store.runs / folder.name.removeprefix("tmp-")
+    final = _published_as(store, folder)
     link = store.root / "link.tmp"
     try:
         _fsync_tree(folder)
@@ -390,13 +390,18 @@ def publish(store: Store, folder: Path, keep: int = DEFAULT_KEEP) -> Published:
     return Published(final, tuple(notes))
 
 
+def _published_as(store: Store, folder: Path) -> Path:
+    """Where ``publish`` moves a run written in ``folder`` (``runs/tmp-NAME`` -> ``runs/NAME``)."""
+    return store.runs / folder.name.removeprefix("tmp-")
+
+
 def published_despite_interrupt(store: Store, folder: Path) -> Published | None:
     """What an interrupt (Ctrl-C) during ``publish`` of ``folder`` left. If the link was
     switched to the new run, it is published: the rest (syncing the switch, the history
     entry, pruning) is left to the next run's ``recover`` and said in a note. If not, the
     previous run is still current: the new run's files are removed, and None is returned
     (the caller raises the interrupt again)."""
-    final = store.runs / folder.name.removeprefix("tmp-")
+    final = _published_as(store, folder)
     if _linked_run(store) == final:
         return Published(
             final,
